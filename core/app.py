@@ -1,0 +1,150 @@
+"""The app factory: settings in, a Litestar app with every loaded plugin mounted out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware import DefineMiddleware
+from litestar.routes import HTTPRoute
+
+from core import openapi
+from core.clock import Clock, SystemClock
+from core.db import BindDatabase, bound, open_database, tortoise_config
+from core.errors import exception_handlers
+from core.http import check_content_type
+from core.identity.access import PUBLIC, Principal, authorize, declared_access
+from core.identity.controllers import AuthController, IdentityController
+from core.identity.ratelimit import AttemptLimiter
+from core.identity.services import IdentityService
+from core.jobs.scheduler import Scheduler
+from core.ops.health import HealthController
+from core.ops.logging import RequestContext, configure_logging
+from core.ops.metrics import metrics, prometheus
+from core.ops.plugins import list_plugins
+from core.plugin import PluginContext
+from core.registry import PluginRegistry
+from core.settings import ConfigError, Settings
+
+log = logging.getLogger("minori")
+
+CORE_ROUTES = [AuthController, IdentityController, HealthController, metrics, list_plugins]
+
+
+def _provide(value: Any) -> Provide:
+    def provider() -> Any:
+        return value
+
+    return Provide(provider, use_cache=True, sync_to_thread=False)
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    return request.scope["user"]  # type: ignore[no-any-return]
+
+
+def plugin_router(name: str, context: PluginContext, routes: list[Any], title: str) -> Router:
+    """A plugin's routes under ``/api/v1/<name>``, with its context injectable as ``ctx``."""
+    return Router(
+        path=f"/api/v1/{name}",
+        route_handlers=routes,
+        dependencies={"ctx": _provide(context)},
+        tags=[title],
+    )
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, run_jobs: bool = True
+) -> Litestar:
+    """Build the app. Raises :class:`ConfigError` when a required plugin cannot start."""
+    configure_logging(settings.log_level, settings.log_json)
+    clock = clock or SystemClock()
+    registry = PluginRegistry.load(settings, clock)
+    active = registry.active
+    db_config = tortoise_config(settings.database_url, [p.plugin for p in active if p.plugin])
+    scheduler = Scheduler(clock, lambda: bound(app.state.db))
+
+    routes: list[Any] = list(CORE_ROUTES)
+    for loaded in active:
+        assert loaded.plugin is not None and loaded.context is not None
+        for job in loaded.plugin.jobs:
+            scheduler.add(loaded.name, job, loaded.context)
+        if loaded.plugin.routes:
+            routes.append(
+                plugin_router(
+                    loaded.name, loaded.context, list(loaded.plugin.routes), loaded.plugin.title
+                )
+            )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.db = await open_database(db_config)
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(app.state.db.close_connections)
+            with bound(app.state.db):
+                for loaded in active:
+                    if loaded.plugin and loaded.plugin.lifespan and loaded.context:
+                        await stack.enter_async_context(loaded.plugin.lifespan(loaded.context))
+            if run_jobs:
+                scheduler.start()
+                stack.callback(scheduler.shutdown)
+            log.info(
+                "minori started",
+                extra={"plugins": [p.name for p in active], "database": db_config["apps"].keys()},
+            )
+            yield
+
+    app = Litestar(
+        route_handlers=routes,
+        dependencies={
+            "identity": _provide(IdentityService(settings, clock)),
+            "auth_limiter": _provide(AttemptLimiter(clock, settings.auth_rate_limit)),
+            "registry": _provide(registry),
+            "clock": _provide(clock),
+            "principal": Provide(_principal, sync_to_thread=False),
+        },
+        guards=[authorize, check_content_type],
+        middleware=[RequestContext, prometheus.middleware, DefineMiddleware(BindDatabase)],
+        exception_handlers=exception_handlers,
+        lifespan=[lifespan],
+        openapi_config=openapi.openapi_config,
+        request_max_body_size=settings.max_body_bytes,
+        state=State(
+            {
+                "settings": settings,
+                "secret_key": settings.secret_key,
+                "metrics_token": settings.metrics_token,
+                "registry": registry,
+                "scheduler": scheduler,
+                "clock": clock,
+            }
+        ),
+        logging_config=None,
+        debug=settings.debug,
+    )
+    _check_access_declared(app)
+    openapi.document(app)
+    return app
+
+
+def _check_access_declared(app: Litestar) -> None:
+    """Every route states who may call it; the schema routes and Litestar's automatic
+    OPTIONS answers are public."""
+    undeclared = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if declared_access(handler) is not None:
+                continue
+            if route.path.startswith(openapi.SCHEMA_PATH) or handler.http_methods == {"OPTIONS"}:
+                handler.opt["access"] = PUBLIC
+            elif isinstance(handler, HTTPRouteHandler):
+                undeclared.append(f"{'/'.join(sorted(handler.http_methods))} {route.path}")
+    if undeclared:
+        raise ConfigError(f"routes without an access declaration: {', '.join(undeclared)}")

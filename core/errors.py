@@ -1,0 +1,208 @@
+"""RFC 9457 problem details for every error the service answers.
+
+Raise a :class:`Problem` subclass from any layer; Litestar's own exceptions and unhandled
+ones are turned into the same shape here, so clients meet one format with a stable ``type``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+log = logging.getLogger("minori.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:minori:problem:"
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
+    detail: str
+    pointer: str | None = None
+    """JSON Pointer into the request body."""
+    parameter: str | None = None
+    """Name of the query, path or header parameter."""
+
+
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class Problem(HTTPException):
+    """Base of Minori's errors: a stable ``slug`` (the problem type) and a status."""
+
+    slug: ClassVar[str] = "error"
+    status_code: int = 500
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail=detail or HTTPStatus(self.status_code).phrase, headers=headers)
+        self.errors = errors
+        self.members = extra or {}
+
+
+class BadRequest(Problem):
+    slug = "malformed-request"
+    status_code = 400
+
+
+class Unauthorized(Problem):
+    slug = "unauthorized"
+    status_code = 401
+
+    def __init__(self, detail: str = "Authentication required.", **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kwargs)
+
+
+class Forbidden(Problem):
+    slug = "forbidden"
+    status_code = 403
+
+
+class NotFound(Problem):
+    slug = "not-found"
+    status_code = 404
+
+
+class Conflict(Problem):
+    slug = "conflict"
+    status_code = 409
+
+
+class Gone(Problem):
+    slug = "gone"
+    status_code = 410
+
+
+class Invalid(Problem):
+    """422: the request is well formed but its content is not acceptable."""
+
+    slug = "validation-failed"
+    status_code = 422
+
+    @classmethod
+    def field(cls, pointer: str, detail: str) -> Invalid:
+        return cls(detail, errors=[FieldError(detail=detail, pointer=pointer)])
+
+    @classmethod
+    def parameter(cls, name: str, detail: str) -> Invalid:
+        return cls(detail, errors=[FieldError(detail=detail, parameter=name)])
+
+
+class TooManyRequests(Problem):
+    slug = "rate-limited"
+    status_code = 429
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many attempts; try again in {retry_after_s} s.",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+_SLUGS = {
+    400: "malformed-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+    429: "rate-limited",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _pointer(key: str, message: str) -> str:
+    """``readings[3].value`` -> ``/readings/3/value``; a missing field points at itself."""
+    path = "" if key == "data" else key.removeprefix("data.")
+    parts = [p for p in _INDEX.sub(r".\1", path).split(".") if p]
+    missing = re.search(r"missing required field `([^`]+)`", message)
+    if missing:
+        parts.append(missing.group(1))
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", "invalid value"))
+        key = str(item.get("key", "data"))
+        if item.get("source") == "body":
+            errors.append(FieldError(detail=message, pointer=_pointer(key, message)))
+        else:
+            errors.append(FieldError(detail=message, parameter=key))
+    return errors
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    members: dict[str, Any] | None = None,
+) -> Response[Any]:
+    body = msgspec.to_builtins(
+        ProblemBody(
+            type=TYPE_PREFIX + (slug or _SLUGS.get(status, "error")),
+            title=HTTPStatus(status).phrase,
+            status=status,
+            detail=detail,
+            errors=errors,
+        )
+    )
+    body.update(members or {})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, Problem):
+        return problem_response(
+            exc.status_code,
+            exc.detail,
+            slug=exc.slug,
+            errors=exc.errors,
+            headers=exc.headers,
+            members=exc.members,
+        )
+    if isinstance(exc, ValidationException):
+        errors = _field_errors(exc)
+        if errors:
+            return problem_response(422, errors[0].detail, errors=errors)
+        return problem_response(400, exc.detail)
+    return problem_response(exc.status_code, exc.detail, headers=exc.headers)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "An unexpected error occurred; it has been logged.")
+
+
+exception_handlers: ExceptionHandlersMap = {
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,131 @@
+"""The plugin contract: what a plugin declares and what it receives.
+
+A plugin is one frozen :class:`Plugin` value built at import time. It never sees the app;
+everything it needs at run time comes through its :class:`PluginContext`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import msgspec
+from apscheduler.triggers.base import BaseTrigger
+from litestar.di import NamedDependency
+from litestar.types import ControllerRouterHandler
+
+from core.clock import Clock
+
+if TYPE_CHECKING:
+    from core.ml.registry import PredictorRegistry
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One quantity a device kind reports; ``min`` and ``max`` are inclusive."""
+
+    name: str
+    unit: str
+    min: float
+    max: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceKind:
+    """A kind of device a plugin understands, published as ``<plugin>.<name>``."""
+
+    name: str
+    metrics: Sequence[Metric]
+    expected_interval: timedelta
+    subject_kind: str | None = None
+    on_readings: Callable[..., Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A scheduled job, registered with the stable id ``<plugin>.<id>``.
+
+    ``run`` receives the plugin's context and the time the job was due; jobs read the time
+    from there, never from the system clock.
+    """
+
+    id: str
+    trigger: BaseTrigger
+    run: Callable[[PluginContext, datetime], Awaitable[None]]
+    side_effects: bool = True
+    """When true a run claims ``(job, fire time)`` so a leader hand-over never repeats it."""
+    misfire_grace_time: int | None = 300
+    coalesce: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PredictorSpec:
+    """A model the plugin serves, published as ``<plugin>.<name>``."""
+
+    name: str
+    load: Callable[[PluginContext], Any]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KPI:
+    """A city KPI or a part of one; providers of the same key are summed."""
+
+    key: str
+    label: str
+    compute: Callable[[PluginContext, datetime, datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plugin:
+    """Everything a plugin contributes. ``name`` is used everywhere: the plugins.toml key,
+    the tortoise app label, the URL prefix ``/api/v1/<name>`` and the table prefix."""
+
+    name: str
+    version: str
+    title: str
+    requires: tuple[str, ...] = ()
+    settings: type[msgspec.Struct] | None = None
+    routes: Sequence[ControllerRouterHandler] = ()
+    models: str | None = None
+    """Dotted path of the models module; its sibling ``migrations`` package holds migrations."""
+    device_kinds: Sequence[DeviceKind] = ()
+    jobs: Sequence[JobSpec] = ()
+    predictors: Sequence[PredictorSpec] = ()
+    events: Mapping[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
+    feed: Callable[..., Awaitable[Sequence[Any]]] | None = None
+    sync: Callable[..., Awaitable[Mapping[str, Any]]] | None = None
+    kpis: Sequence[KPI] = ()
+    lifespan: Callable[[PluginContext], AbstractAsyncContextManager[None]] | None = None
+
+    def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name):
+            raise ValueError(
+                f"plugin name {self.name!r} must be lower case letters, digits and underscores"
+            )
+
+    @property
+    def migrations(self) -> str | None:
+        return f"{self.models.rpartition('.')[0]}.migrations" if self.models else None
+
+
+@dataclass(frozen=True)
+class PluginContext:
+    """The narrow view of the platform a plugin receives."""
+
+    name: str
+    settings: Any
+    clock: Clock
+    logger: logging.Logger
+    predictors: PredictorRegistry
+
+
+Context: TypeAlias = NamedDependency[PluginContext]
+"""Handler parameter ``ctx: Context``: the plugin's own context."""

@@ -1,0 +1,166 @@
+"""Settings: read once from ``MINORI_*`` environment variables and ``plugins.toml``.
+
+Nothing else in Minori reads the environment; everything gets a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+SECRET_MARKERS = ("secret", "password", "token", "key", "credential")
+REDACTED = "***"
+
+
+class ConfigError(Exception):
+    """Bad configuration: start-up stops with this one-line message."""
+
+
+class PluginEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One ``[plugins.<name>]`` table of ``plugins.toml``."""
+
+    module: str | None = None
+    entry_point: str | None = None
+    required: bool = True
+    enabled: bool = True
+    settings: dict[str, Any] = {}
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite://var/minori.db"
+    secret_key: str = ""
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    metrics_token: str | None = None
+    mqtt_url: str | None = None
+    city_timezone: str = "Asia/Tokyo"
+    log_level: str = "INFO"
+    log_json: bool = True
+    debug: bool = False
+    auth_rate_limit: int = 10
+    """Attempts per minute on the auth routes, per client address and per username."""
+    max_body_bytes: int = 1024 * 1024
+    plugins: dict[str, PluginEntry] = {}
+    environ: dict[str, str] = {}
+    """The environment as it was at start-up, for ``{"$env": NAME}`` references."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV_FIELDS: dict[str, tuple[str, type]] = {
+    "MINORI_DATABASE_URL": ("database_url", str),
+    "MINORI_SECRET_KEY": ("secret_key", str),
+    "MINORI_ACCESS_TOKEN_TTL_S": ("access_token_ttl_s", int),
+    "MINORI_REFRESH_TOKEN_TTL_S": ("refresh_token_ttl_s", int),
+    "MINORI_METRICS_TOKEN": ("metrics_token", str),
+    "MINORI_MQTT_URL": ("mqtt_url", str),
+    "MINORI_CITY_TIMEZONE": ("city_timezone", str),
+    "MINORI_LOG_LEVEL": ("log_level", str),
+    "MINORI_LOG_JSON": ("log_json", bool),
+    "MINORI_DEBUG": ("debug", bool),
+    "MINORI_AUTH_RATE_LIMIT": ("auth_rate_limit", int),
+}
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}: expected an integer, got {raw!r}") from None
+    return raw
+
+
+def load_plugins_file(path: Path) -> dict[str, PluginEntry]:
+    """Read the allow-list of plugins, in file order."""
+    if not path.exists():
+        raise ConfigError(f"{path}: plugins file not found (set MINORI_PLUGINS_FILE)")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    entries: dict[str, PluginEntry] = {}
+    for name, table in document.get("plugins", {}).items():
+        try:
+            entries[name] = msgspec.convert(table, PluginEntry)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"{path}: [plugins.{name}]: {exc}") from None
+        entry = entries[name]
+        if (entry.module is None) == (entry.entry_point is None):
+            raise ConfigError(
+                f"{path}: [plugins.{name}]: give exactly one of 'module' or 'entry_point'"
+            )
+    return entries
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the environment (``os.environ`` by default) and plugins.toml."""
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for name, (field, kind) in _ENV_FIELDS.items():
+        if name in env:
+            values[field] = _parse(name, env[name], kind)
+    if "plugins" not in overrides:
+        values["plugins"] = load_plugins_file(Path(env.get("MINORI_PLUGINS_FILE", "plugins.toml")))
+    values.update(overrides)
+    values["environ"] = env
+    if not values.get("secret_key"):
+        values["secret_key"] = _development_secret()
+    return Settings(**values)
+
+
+def _development_secret() -> str:
+    """A random signing key kept in ./var so tokens survive restarts of a development server."""
+    path = Path("var") / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def resolve_env_refs(value: Any, environ: Mapping[str, str], where: str = "") -> Any:
+    """Replace every ``{"$env": "NAME"}`` with the variable's value."""
+    if isinstance(value, dict):
+        if set(value) == {"$env"}:
+            name = value["$env"]
+            if name not in environ:
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return environ[name]
+        return {k: resolve_env_refs(v, environ, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_env_refs(v, environ, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every secret-looking key's value replaced by ``***``."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if looks_secret(k) and v is not None else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
