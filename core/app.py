@@ -25,7 +25,7 @@ from core.identity.ratelimit import AttemptLimiter
 from core.identity.services import IdentityService
 from core.jobs.scheduler import Scheduler
 from core.ops.health import HealthController
-from core.ops.logging import RequestContext, configure_logging
+from core.ops.logging import RequestContext
 from core.ops.metrics import metrics, prometheus
 from core.ops.plugins import list_plugins
 from core.plugin import PluginContext
@@ -62,7 +62,6 @@ def create_app(
     settings: Settings, *, clock: Clock | None = None, run_jobs: bool = True
 ) -> Litestar:
     """Build the app. Raises :class:`ConfigError` when a required plugin cannot start."""
-    configure_logging(settings.log_level, settings.log_json)
     clock = clock or SystemClock()
     registry = PluginRegistry.load(settings, clock)
     active = registry.active

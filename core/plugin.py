@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 import msgspec
 from apscheduler.triggers.base import BaseTrigger
@@ -20,9 +20,7 @@ from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
 from core.clock import Clock
-
-if TYPE_CHECKING:
-    from core.ml.registry import PredictorRegistry
+from core.ml.registry import PredictorRegistry
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 

@@ -40,8 +40,13 @@ class LoadedPlugin:
 
     @property
     def shown_settings(self) -> dict[str, Any]:
-        """The plugin's settings as configured, secrets redacted."""
-        return redact(dict(self.entry.settings))
+        """The settings in force (defaults included), with ``$env`` references shown as
+        written and secret-looking values redacted."""
+        effective: dict[str, Any] = {}
+        if self.context is not None and self.context.settings is not None:
+            effective = msgspec.to_builtins(self.context.settings)
+        references = {k: v for k, v in self.entry.settings.items() if _is_env_ref(v)}
+        return redact({**(effective or dict(self.entry.settings)), **references})
 
 
 class PluginRegistry:
@@ -91,6 +96,10 @@ class PluginRegistry:
             for spec in loaded.plugin.predictors:
                 predictors.register(loaded.name, spec, loaded.context)
         return cls(ordered, predictors)
+
+
+def _is_env_ref(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"$env"}
 
 
 def _fail(loaded: LoadedPlugin, reason: str) -> None:

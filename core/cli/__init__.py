@@ -15,6 +15,7 @@ from core.db import bound, make_migrations, migrate, open_database, tortoise_con
 from core.errors import Problem
 from core.identity import schemas
 from core.identity.services import IdentityService
+from core.ops.logging import configure_logging
 from core.registry import PluginRegistry
 from core.settings import ConfigError, Settings, load_settings
 
@@ -69,6 +70,7 @@ def serve(host: str, port: int) -> None:
     from core.app import create_app
 
     settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
     try:
         app = create_app(settings)
     except ConfigError as exc:

@@ -6,6 +6,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from core.errors import Conflict
 from core.identity import schemas
 from core.identity.access import ADMIN, ANY_USER, MEMBER_OR_ADMIN, PUBLIC, CurrentPrincipal
 from core.identity.ratelimit import AttemptLimiter
@@ -24,7 +25,14 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["identity"]
 
-    @post("/token", access=PUBLIC, status_code=200, summary="Log in")
+    @post(
+        "/token",
+        access=PUBLIC,
+        rate_limited=True,
+        problems=[401],
+        status_code=200,
+        summary="Log in",
+    )
     async def token(
         self,
         request: Request[Any, Any, Any],
@@ -35,7 +43,14 @@ class AuthController(Controller):
         auth_limiter.hit([f"ip:{_client(request)}", f"user:{data.username.lower()}"])
         return await identity.login(data.username, data.password)
 
-    @post("/refresh", access=PUBLIC, status_code=200, summary="Trade a refresh token")
+    @post(
+        "/refresh",
+        access=PUBLIC,
+        rate_limited=True,
+        problems=[401],
+        status_code=200,
+        summary="Trade a refresh token",
+    )
     async def refresh(
         self,
         request: Request[Any, Any, Any],
@@ -96,7 +111,7 @@ class IdentityController(Controller):
     ) -> schemas.UserList:
         return await identity.list_users(organization_id, cursor, limit)
 
-    @post("/users", access=ADMIN, summary="Create a user")
+    @post("/users", access=ADMIN, raises=[Conflict], summary="Create a user")
     async def create_user(
         self, data: JSONBody[schemas.UserCreate], identity: Identity
     ) -> schemas.User:

@@ -9,6 +9,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
@@ -18,7 +19,23 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_log = logging.getLogger("minori.access")
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+_STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "request_id",
+}
+
+
+def _stamp_request_id(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    def make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.request_id = request_id.get()
+        return record
+
+    return make_record
+
+
+# Every record remembers the request it was logged for, whichever handler formats it later.
+logging.setLogRecordFactory(_stamp_request_id(logging.getLogRecordFactory()))
 
 
 class JSONFormatter(logging.Formatter):
@@ -28,21 +45,18 @@ class JSONFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
         }
-        if (rid := request_id.get()) is not None:
-            line["request_id"] = rid
         line.update(
-            {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS and k[0] != "_"}
+            {
+                k: v
+                for k, v in record.__dict__.items()
+                if k not in _STANDARD_ATTRS and k[0] != "_" and v is not None
+            }
         )
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str, ensure_ascii=False)
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get() or "-"
-        return True
 
 
 def configure_logging(level: str, as_json: bool) -> None:
@@ -50,7 +64,6 @@ def configure_logging(level: str, as_json: bool) -> None:
     if as_json:
         handler.setFormatter(JSONFormatter())
     else:
-        handler.addFilter(RequestIdFilter())
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
         )
