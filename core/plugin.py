@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
@@ -114,15 +114,29 @@ class Plugin:
         return f"{self.models.rpartition('.')[0]}.migrations" if self.models else None
 
 
-@dataclass(frozen=True)
-class PluginContext:
-    """The narrow view of the platform a plugin receives."""
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """The platform services every plugin shares, built once per app (core/services.py)."""
+
+    clock: Clock
+    predictors: PredictorRegistry
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginContext(Services):
+    """The narrow view of the platform a plugin receives: the shared services, plus its own
+    name, settings and logger. Never the app."""
 
     name: str
     settings: Any
-    clock: Clock
     logger: logging.Logger
-    predictors: PredictorRegistry
+
+    @classmethod
+    def build(cls, services: Services, name: str, settings: Any) -> PluginContext:
+        shared = {f.name: getattr(services, f.name) for f in fields(Services)}
+        return cls(
+            **shared, name=name, settings=settings, logger=logging.getLogger(f"minori.{name}")
+        )
 
 
 Context: TypeAlias = NamedDependency[PluginContext]

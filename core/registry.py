@@ -19,8 +19,8 @@ from typing import Any, Literal
 import msgspec
 
 from core.clock import Clock
-from core.ml.registry import PredictorRegistry
-from core.plugin import Plugin, PluginContext
+from core.plugin import Plugin, PluginContext, Services
+from core.services import build_services
 from core.settings import ConfigError, PluginEntry, Settings, redact, resolve_env_refs
 
 ENTRY_POINT_GROUP = "minori.plugins"
@@ -52,9 +52,9 @@ class LoadedPlugin:
 class PluginRegistry:
     """The plugins of one app, in dependency order, and the services built from them."""
 
-    def __init__(self, plugins: list[LoadedPlugin], predictors: PredictorRegistry) -> None:
+    def __init__(self, plugins: list[LoadedPlugin], services: Services) -> None:
         self.all = plugins
-        self.predictors = predictors
+        self.services = services
 
     @property
     def active(self) -> list[LoadedPlugin]:
@@ -68,7 +68,7 @@ class PluginRegistry:
 
     @classmethod
     def load(cls, settings: Settings, clock: Clock) -> PluginRegistry:
-        predictors = PredictorRegistry()
+        services = build_services(settings, clock)
         found: dict[str, LoadedPlugin] = {}
         for name, entry in settings.plugins.items():
             found[name] = _import(name, entry)
@@ -86,16 +86,10 @@ class PluginRegistry:
             except ConfigError as exc:
                 _fail(loaded, str(exc))
                 continue
-            loaded.context = PluginContext(
-                name=loaded.name,
-                settings=plugin_settings,
-                clock=clock,
-                logger=logging.getLogger(f"minori.plugins.{loaded.name}"),
-                predictors=predictors,
-            )
+            loaded.context = PluginContext.build(services, loaded.name, plugin_settings)
             for spec in loaded.plugin.predictors:
-                predictors.register(loaded.name, spec, loaded.context)
-        return cls(ordered, predictors)
+                services.predictors.register(loaded.name, spec, loaded.context)
+        return cls(ordered, services)
 
 
 def _is_env_ref(value: Any) -> bool:

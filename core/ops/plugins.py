@@ -54,7 +54,7 @@ def describe(registry: PluginRegistry) -> list[PluginOut]:
                     for kind in (plugin.device_kinds if plugin else ())
                 ],
                 jobs=[f"{loaded.name}.{job.id}" for job in (plugin.jobs if plugin else ())],
-                predictors=registry.predictors.names(loaded.name) if plugin else [],
+                predictors=registry.services.predictors.names(loaded.name) if plugin else [],
             )
         )
     return described
