@@ -26,7 +26,13 @@ from core.plugin import Plugin
 log = logging.getLogger("minori.db")
 
 CORE_APP = "core"
-CORE_MODELS = ("core.identity.models", "core.jobs.models", "core.media.models")
+CORE_MODELS = (
+    "core.identity.models",
+    "core.jobs.models",
+    "core.media.models",
+    "core.telemetry.models",
+    "core.alerts.models",
+)
 CORE_MIGRATIONS = "core.migrations"
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL", "busy_timeout": "5000"}
 
