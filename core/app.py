@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,23 +19,47 @@ from core import openapi
 from core.clock import Clock, SystemClock
 from core.db import BindDatabase, bound, open_database, tortoise_config
 from core.errors import exception_handlers
-from core.http import check_content_type
+from core.alerts.controllers import AlertController
+from core.alerts.jobs import alert_jobs
+from core.alerts.push import PushSender
+from core.alerts.service import AlertQueries
+from core.http import LocalTimeResponse, check_content_type
+from core.i18n import request_language
 from core.identity.access import PUBLIC, Principal, authorize, declared_access
 from core.identity.controllers import AuthController, IdentityController
 from core.identity.ratelimit import AttemptLimiter
 from core.identity.services import IdentityService
+from core.jobs.controllers import JobsController
 from core.jobs.scheduler import Scheduler
+from core.media.controllers import MediaController
 from core.ops.health import HealthController
 from core.ops.logging import RequestContext
 from core.ops.metrics import metrics, prometheus
 from core.ops.plugins import list_plugins
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
+from core.services import build_services
+from core.telemetry.controllers import DeviceController, GatewayController, ingest
+from core.telemetry.devices import Caller
+from core.telemetry.kinds import DeviceKinds
+from core.telemetry.runtime import Telemetry
 from core.settings import ConfigError, Settings
 
 log = logging.getLogger("minori")
 
-CORE_ROUTES = [AuthController, IdentityController, HealthController, metrics, list_plugins]
+CORE_ROUTES = [
+    AuthController,
+    IdentityController,
+    HealthController,
+    DeviceController,
+    GatewayController,
+    ingest,
+    AlertController,
+    JobsController,
+    MediaController,
+    metrics,
+    list_plugins,
+]
 
 
 def _provide(value: Any) -> Provide:
@@ -48,6 +73,15 @@ def _principal(request: Request[Any, Any, Any]) -> Principal:
     return request.scope["user"]  # type: ignore[no-any-return]
 
 
+def _device_caller(request: Request[Any, Any, Any]) -> Caller:
+    return request.scope["device_caller"]  # type: ignore[no-any-return,typeddict-item]
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def plugin_router(name: str, context: PluginContext, routes: list[Any], title: str) -> Router:
     """A plugin's routes under ``/api/v1/<name>``, with its context injectable as ``ctx``."""
     return Router(
@@ -59,14 +93,35 @@ def plugin_router(name: str, context: PluginContext, routes: list[Any], title: s
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, run_jobs: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    run_jobs: bool = True,
+    push_sender: PushSender | None = None,
 ) -> Litestar:
-    """Build the app. Raises :class:`ConfigError` when a required plugin cannot start."""
+    """Build the app. Raises :class:`ConfigError` when a required plugin cannot start.
+
+    ``clock`` and ``push_sender`` replace the system clock and the configured push service
+    (tests, benchmarks and the accelerated demo).
+    """
     clock = clock or SystemClock()
-    registry = PluginRegistry.load(settings, clock)
+    services = build_services(settings, clock, push_sender)
+    registry = PluginRegistry.load(settings, clock, services)
     active = registry.active
+    telemetry = Telemetry(
+        settings,
+        clock,
+        DeviceKinds.collect((p.plugin, p.context) for p in active if p.plugin and p.context),
+        services.alert_service,
+        lambda: app.state.db,
+        lambda: bound(app.state.db),
+    )
     db_config = tortoise_config(settings.database_url, [p.plugin for p in active if p.plugin])
-    scheduler = Scheduler(clock, lambda: bound(app.state.db))
+    scheduler = Scheduler(clock, lambda: bound(app.state.db), database_url=settings.database_url)
+
+    core_context = PluginContext.build(services, "core", None)
+    for spec in (*telemetry.jobs(), *alert_jobs(services.alert_service)):
+        scheduler.add("core", spec, core_context)
 
     routes: list[Any] = list(CORE_ROUTES)
     for loaded in active:
@@ -85,13 +140,22 @@ def create_app(
         app.state.db = await open_database(db_config)
         async with AsyncExitStack() as stack:
             stack.push_async_callback(app.state.db.close_connections)
+            # Background tasks copy the current context: started here, they reach the ORM.
             with bound(app.state.db):
                 for loaded in active:
                     if loaded.plugin and loaded.plugin.lifespan and loaded.context:
                         await stack.enter_async_context(loaded.plugin.lifespan(loaded.context))
+                await telemetry.start()
+                stack.push_async_callback(telemetry.stop)
+                stack.push_async_callback(
+                    _cancel,
+                    asyncio.create_task(
+                        services.notifications.dispatcher.run_forever(), name="push"
+                    ),
+                )
             if run_jobs:
-                scheduler.start()
-                stack.callback(scheduler.shutdown)
+                await scheduler.start()
+                stack.push_async_callback(scheduler.shutdown)
             log.info(
                 "minori started",
                 extra={"plugins": [p.name for p in active], "database": db_config["apps"].keys()},
@@ -106,7 +170,13 @@ def create_app(
             "registry": _provide(registry),
             "clock": _provide(clock),
             "principal": Provide(_principal, sync_to_thread=False),
+            "language": Provide(request_language, sync_to_thread=False),
+            "devices": _provide(telemetry.devices),
+            "ingestor": _provide(telemetry.ingestor),
+            "device_caller": Provide(_device_caller, sync_to_thread=False),
+            "alerts": _provide(AlertQueries(services.alert_service)),
         },
+        response_class=LocalTimeResponse,
         guards=[authorize, check_content_type],
         middleware=[RequestContext, prometheus.middleware, DefineMiddleware(BindDatabase)],
         exception_handlers=exception_handlers,
@@ -121,6 +191,9 @@ def create_app(
                 "registry": registry,
                 "scheduler": scheduler,
                 "clock": clock,
+                "services": services,
+                "telemetry": telemetry,
+                "authenticate_device": telemetry.authenticate,
             }
         ),
         logging_config=None,

@@ -9,19 +9,33 @@ app's context around every request.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from datetime import UTC, datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar.types import ASGIApp, Receive, Scope, Send
+import tortoise.backends.sqlite.executor  # noqa: F401  (registers the adapter replaced below)
 from tortoise import Model, fields
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
-from core.plugin import Plugin
+
+if TYPE_CHECKING:
+    from core.plugin import Plugin
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    return (value.astimezone(UTC) if value.tzinfo else value).isoformat(" ")
+
+
+# SQLite compares timestamps as text, which is right only when every stored value is in one
+# zone: store UTC (tortoise's own adapter keeps whatever offset the value had).
+sqlite3.register_adapter(datetime, _sqlite_datetime)
 
 log = logging.getLogger("minori.db")
 

@@ -91,6 +91,11 @@ class Gone(Problem):
     status_code = 410
 
 
+class PayloadTooLarge(Problem):
+    slug = "payload-too-large"
+    status_code = 413
+
+
 class Invalid(Problem):
     """422: the request is well formed but its content is not acceptable."""
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Response
+from litestar.serialization import default_serializer
+from litestar.types import Serializer
 
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
@@ -39,3 +47,39 @@ def check_content_type(
     if given == expected or (expected == "application/json" and given.endswith("+json")):
         return
     raise UnsupportedMediaType(f"Send the body as {expected}.")
+
+
+_response_timezone: ContextVar[tzinfo] = ContextVar("response_timezone", default=UTC)
+
+
+def answer_in_timezone(name: str) -> None:
+    """Times in this request's answer are shown in ``name`` (the user's zone); devices and
+    anonymous callers get UTC."""
+    try:
+        _response_timezone.set(ZoneInfo(name))
+    except (KeyError, ValueError):
+        _response_timezone.set(UTC)
+
+
+def _localize(value: Any, zone: tzinfo) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(zone) if value.tzinfo is not None else value
+    if isinstance(value, dict):
+        return {k: _localize(v, zone) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_localize(v, zone) for v in value]
+    return value
+
+
+class LocalTimeResponse(Response[Any]):
+    """Renders every timestamp of the answer in the caller's time zone."""
+
+    def render(
+        self, content: Any, media_type: str, enc_hook: Serializer = default_serializer
+    ) -> bytes:
+        zone = _response_timezone.get()
+        if zone is not UTC and media_type.endswith("json") and not isinstance(content, bytes):
+            content = _localize(
+                msgspec.to_builtins(content, builtin_types=(datetime,), enc_hook=enc_hook), zone
+            )
+        return super().render(content, media_type, enc_hook)

@@ -12,15 +12,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias
 
 import msgspec
 from apscheduler.triggers.base import BaseTrigger
 from litestar.di import NamedDependency
 from litestar.types import ControllerRouterHandler
 
+from core.alerts.service import AlertService, Notifier, PluginAlerts, PluginNotifier
 from core.clock import Clock
-from core.ml.registry import PredictorRegistry
+from core.media.services import MediaService
+from core.ml.registry import In, Out, Predictor, PredictorRegistry
+from core.ml.training import TrainedModel, TrainingRun
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
@@ -35,6 +38,11 @@ class Metric:
     max: float
 
 
+SubjectResolver = Callable[["PluginContext", str, str], Awaitable[str | None]]
+"""``(ctx, organization id, subject id)`` -> the subject's label, or None if the
+organization has no such subject."""
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceKind:
     """A kind of device a plugin understands, published as ``<plugin>.<name>``."""
@@ -43,7 +51,9 @@ class DeviceKind:
     metrics: Sequence[Metric]
     expected_interval: timedelta
     subject_kind: str | None = None
+    """The kind of subject (one of the plugin's ``subjects``) a device of this kind is bound to."""
     on_readings: Callable[..., Awaitable[None]] | None = None
+    """``(ctx, device, readings)``, called after the new readings are committed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +74,30 @@ class JobSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class PredictorSpec:
-    """A model the plugin serves, published as ``<plugin>.<name>``."""
+class PredictorSpec(Generic[In, Out]):
+    """A model the plugin serves, published as ``<plugin>.<name>``.
+
+    Its artifact is ``<models_dir>/<plugin>/<name>/`` (skops file and ``metadata.json``),
+    checked and loaded on first use of ``ctx.predictors.get("<plugin>.<name>")``, and rebuilt by
+    ``minori ml train <plugin>.<name>``, which calls ``train``.
+    """
 
     name: str
-    load: Callable[[PluginContext], Any]
     description: str = ""
+    train: Callable[[TrainingRun], TrainedModel] | None = None
+    """Builds the data, fits, evaluates on held-out data; None if it cannot be retrained here."""
+    predict: Callable[[Predictor[In, Out], In], Out] | None = None
+    """The typed prediction, given the loaded predictor (estimator, metadata, version, the
+    plugin's context) and one input; None means ``estimator.predict([x])[0]``."""
+    trusted_types: tuple[str, ...] = ()
+    """Qualified names of types beyond skops' defaults the artifact may hold (the plugin's own
+    transformers, say). Any other type refuses to load: artifacts are never trusted blindly."""
+
+    def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name):
+            raise ValueError(
+                f"predictor name {self.name!r} must be lower case letters, digits and underscores"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +123,9 @@ class Plugin:
     models: str | None = None
     """Dotted path of the models module; its sibling ``migrations`` package holds migrations."""
     device_kinds: Sequence[DeviceKind] = ()
+    subjects: Mapping[str, SubjectResolver] = field(default_factory=dict)
+    """What devices and alerts can be about, e.g. ``{"animal": find_animal}``: published
+    as ``<plugin>.animal``."""
     jobs: Sequence[JobSpec] = ()
     predictors: Sequence[PredictorSpec] = ()
     events: Mapping[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
@@ -120,6 +151,9 @@ class Services:
 
     clock: Clock
     predictors: PredictorRegistry
+    media: MediaService
+    alert_service: AlertService
+    notifications: Notifier
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,6 +164,16 @@ class PluginContext(Services):
     name: str
     settings: Any
     logger: logging.Logger
+
+    @property
+    def alerts(self) -> PluginAlerts:
+        """Raise and resolve alerts under this plugin's name."""
+        return PluginAlerts(self.alert_service, self.name)
+
+    @property
+    def notifier(self) -> PluginNotifier:
+        """Notify users (inbox and push) under this plugin's name."""
+        return PluginNotifier(self.notifications, self.name)
 
     @classmethod
     def build(cls, services: Services, name: str, settings: Any) -> PluginContext:

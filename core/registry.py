@@ -67,8 +67,10 @@ class PluginRegistry:
         raise KeyError(name)
 
     @classmethod
-    def load(cls, settings: Settings, clock: Clock) -> PluginRegistry:
-        services = build_services(settings, clock)
+    def load(
+        cls, settings: Settings, clock: Clock, services: Services | None = None
+    ) -> PluginRegistry:
+        services = services or build_services(settings, clock)
         found: dict[str, LoadedPlugin] = {}
         for name, entry in settings.plugins.items():
             found[name] = _import(name, entry)
@@ -88,7 +90,9 @@ class PluginRegistry:
                 continue
             loaded.context = PluginContext.build(services, loaded.name, plugin_settings)
             for spec in loaded.plugin.predictors:
-                services.predictors.register(loaded.name, spec, loaded.context)
+                services.predictors.register(
+                    loaded.name, spec, loaded.context, models_dir=settings.models_dir
+                )
         return cls(ordered, services)
 
 

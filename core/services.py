@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from core.alerts.outbox import PushDispatcher
+from core.alerts.push import FCMSender, LogSender, PushSender
+from core.alerts.service import AlertService, Notifier
 from core.clock import Clock
+from core.media.services import MediaService
 from core.ml.registry import PredictorRegistry
 from core.plugin import Services
 from core.settings import Settings
 
 
-def build_services(settings: Settings, clock: Clock) -> Services:
-    return Services(clock=clock, predictors=PredictorRegistry())
+def push_sender(settings: Settings) -> PushSender:
+    """FCM when a service account is configured, the log otherwise."""
+    if settings.fcm_credentials_file:
+        return FCMSender.from_service_account(settings.fcm_credentials_file)
+    return LogSender()
+
+
+def build_services(
+    settings: Settings, clock: Clock, sender: PushSender | None = None
+) -> Services:
+    notifications = Notifier(clock, PushDispatcher(clock, sender or push_sender(settings)))
+    return Services(
+        clock=clock,
+        predictors=PredictorRegistry(),
+        media=MediaService(settings),
+        alert_service=AlertService(clock, notifications),
+        notifications=notifications,
+    )

@@ -39,6 +39,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_token_ttl_s: int = 30 * 24 * 3600
     metrics_token: str | None = None
     mqtt_url: str | None = None
+    mqtt_client_id: str | None = None
+    """The consumer's MQTT session id; keep it stable per replica (default minori-<hostname>)
+    so a restart resumes the session and gets its unacknowledged messages again."""
+    mqtt_share_group: str = "minori"
     city_timezone: str = "Asia/Tokyo"
     log_level: str = "INFO"
     log_json: bool = True
@@ -46,6 +50,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_rate_limit: int = 10
     """Attempts per minute on the auth routes, per client address and per username."""
     max_body_bytes: int = 1024 * 1024
+    media_dir: str = "var/media"
+    """Where uploaded photos are stored, content-addressed (relative to the working directory)."""
+    max_upload_bytes: int = 15 * 1024 * 1024
+    """The largest photo upload accepted; above it 413."""
+    models_dir: str = "models_ml/artifacts"
+    fcm_credentials_file: str | None = None
+    """A Firebase service-account JSON file; without it pushes go to the log."""
+    """Predictor artifacts, in ``<plugin>/<name>/`` (relative to the working directory)."""
     plugins: dict[str, PluginEntry] = {}
     environ: dict[str, str] = {}
     """The environment as it was at start-up, for ``{"$env": NAME}`` references."""
@@ -62,11 +74,17 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MINORI_REFRESH_TOKEN_TTL_S": ("refresh_token_ttl_s", int),
     "MINORI_METRICS_TOKEN": ("metrics_token", str),
     "MINORI_MQTT_URL": ("mqtt_url", str),
+    "MINORI_MQTT_CLIENT_ID": ("mqtt_client_id", str),
+    "MINORI_MQTT_SHARE_GROUP": ("mqtt_share_group", str),
     "MINORI_CITY_TIMEZONE": ("city_timezone", str),
     "MINORI_LOG_LEVEL": ("log_level", str),
     "MINORI_LOG_JSON": ("log_json", bool),
     "MINORI_DEBUG": ("debug", bool),
     "MINORI_AUTH_RATE_LIMIT": ("auth_rate_limit", int),
+    "MINORI_MODELS_DIR": ("models_dir", str),
+    "MINORI_FCM_CREDENTIALS_FILE": ("fcm_credentials_file", str),
+    "MINORI_MEDIA_DIR": ("media_dir", str),
+    "MINORI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import aiomqtt
 import asyncpg
 import pytest
 from litestar import Litestar
@@ -28,7 +29,8 @@ from core.db import bound, migrate, open_database, tortoise_config
 from core.identity.models import Organization, OrganizationKind, Role, User
 from core.identity.services import hash_password
 from core.registry import PluginRegistry
-from core.settings import Settings, load_settings
+from core.settings import PluginEntry, Settings, load_plugins_file, load_settings
+from tests.fcm_server import FCMServer, fcm_sender, fcm_server
 from tests.support import Api
 
 T = TypeVar("T")
@@ -199,3 +201,58 @@ def app(settings: Settings, clock: FakeClock) -> Litestar:
 async def api(app: Litestar, world: World) -> AsyncIterator[Api]:
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
         yield Api(client, PASSWORD)
+
+
+@pytest.fixture
+def fcm() -> Iterator[FCMServer]:
+    with fcm_server() as server:
+        yield server
+
+
+def sensor_settings(database_url: str, **overrides: Any) -> Settings:
+    """The repo's plugins plus the test-only ``sensors`` plugin (tests/sensors.py)."""
+    plugins = dict(load_plugins_file(ROOT / "plugins.toml"))
+    plugins["sensors"] = PluginEntry(
+        module="tests.sensors:sensors", settings=overrides.pop("sensor_settings", {})
+    )
+    return base_settings(database_url, plugins=plugins, **overrides)
+
+
+@pytest.fixture
+async def push_api(
+    settings: Settings, clock: FakeClock, world: World, fcm: FCMServer
+) -> AsyncIterator[Api]:
+    """An app with the sensors plugin whose pushes go through firebase-admin to ``fcm``."""
+    with fcm_sender() as sender:
+        app = create_app(
+            sensor_settings(settings.database_url), clock=clock, run_jobs=False, push_sender=sender
+        )
+        async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
+            yield Api(client, PASSWORD)
+
+
+@pytest.fixture
+def mqtt_overrides() -> Iterator[dict[str, str]]:
+    """Settings for an MQTT consumer with a session of its own, removed after the test so no
+    stale session of the share group keeps receiving messages."""
+    if not MQTT_URL:
+        pytest.skip("set MINORI_TEST_MQTT_URL to test with Mosquitto")
+    tag = uuid.uuid4().hex[:10]
+    overrides = {
+        "mqtt_url": MQTT_URL,
+        "mqtt_client_id": f"minori-test-{tag}",
+        "mqtt_share_group": f"test{tag}",
+    }
+    yield overrides
+
+    async def forget_session() -> None:
+        parts = urlsplit(MQTT_URL)
+        async with aiomqtt.Client(
+            parts.hostname or "127.0.0.1",
+            parts.port or 1883,
+            identifier=overrides["mqtt_client_id"],
+            clean_session=True,
+        ):
+            pass
+
+    asyncio.run(forget_session())

@@ -35,6 +35,10 @@ class Api:
             self._tokens[username] = await self.login(username)
         return {"Authorization": f"Bearer {self._tokens[username]['access_token']}"}
 
+    def forget(self, username: str) -> None:
+        """Log in again on the next request (after the test clock passed token expiry)."""
+        self._tokens.pop(username, None)
+
     async def get(self, path: str, as_: str | None = None, **kwargs: Any) -> httpx.Response:
         return await self.request("GET", path, as_, **kwargs)
 

@@ -62,6 +62,7 @@ class Alert(Record):
     """Who to notify, in tiers: ``[[user ids notified at once], [next tier], ...]``."""
     escalation_level = fields.IntField(default=0)
     escalate_at = fields.DatetimeField(null=True)
+    escalate_after_s = fields.IntField(null=True)
 
     class Meta:
         indexes = (

@@ -15,6 +15,7 @@ from core.db import bound, make_migrations, migrate, open_database, tortoise_con
 from core.errors import Problem
 from core.identity import schemas
 from core.identity.services import IdentityService
+from core.ml.cli import ml
 from core.ops.logging import configure_logging
 from core.registry import PluginRegistry
 from core.settings import ConfigError, Settings, load_settings
@@ -58,6 +59,9 @@ def run_with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T
 @click.group()
 def main() -> None:
     """Minori: the back end of the city's smart agriculture and fisheries service."""
+
+
+main.add_command(ml)
 
 
 @main.command()

@@ -35,9 +35,10 @@ class User(Record):
     locale = fields.CharField(max_length=10, default="ja")
     timezone = fields.CharField(max_length=64, default="Asia/Tokyo")
     is_active = fields.BooleanField(default=True)
-    quiet_start = fields.TimeField(null=True)
-    """Start of the user's quiet hours in their time zone; only critical pushes wake them."""
-    quiet_end = fields.TimeField(null=True)
+    quiet_start = fields.CharField(max_length=5, null=True)
+    """Start of the user's quiet hours, "HH:MM" in their time zone; only critical pushes
+    wake them."""
+    quiet_end = fields.CharField(max_length=5, null=True)
     organizations: fields.ManyToManyRelation[Organization] = fields.ManyToManyField(
         "core.Organization", related_name="users", through="core_membership"
     )

@@ -20,6 +20,7 @@ def issue_access_token(
         "sub": str(user.id),
         "role": user.role.value,
         "orgs": organization_ids,
+        "tz": user.timezone,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=ttl_s)).timestamp()),
     }

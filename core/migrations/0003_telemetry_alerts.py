@@ -46,6 +46,7 @@ class Migration(migrations.Migration):
                 ('escalation', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('escalation_level', fields.IntField(default=0)),
                 ('escalate_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('escalate_after_s', fields.IntField(null=True)),
             ],
             options={'table': 'core_alert', 'app': 'core', 'indexes': [Index(fields=['organization_id', 'status', 'created_at']), Index(fields=['subject_kind', 'subject_id']), Index(fields=['status', 'escalate_at'])], 'pk_attr': 'id', 'table_description': 'One alert per ``(subject, type)`` while it is open: a repeat counts, never duplicates.'},
             bases=['Record'],
@@ -160,11 +161,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='quiet_end',
-            field=fields.TimeField(null=True, auto_now=False, auto_now_add=False),
+            field=fields.CharField(null=True, max_length=5),
         ),
         ops.AddField(
             model_name='User',
             name='quiet_start',
-            field=fields.TimeField(null=True, auto_now=False, auto_now_add=False),
+            field=fields.CharField(null=True, max_length=5),
         ),
     ]

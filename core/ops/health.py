@@ -38,7 +38,7 @@ class HealthController(Controller):
         checks = {
             "database": await _database(state.db),
             "scheduler": state.scheduler.role,
-            "mqtt": "disabled",
+            "mqtt": state.telemetry.mqtt_state,
         }
         healthy = checks["database"] == "ok"
         return Response(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.plugin import Plugin
 from minori_hello.controllers import GreetingController, tallies
+from minori_hello.ingest import button
 from minori_hello.jobs import tally_job
 from minori_hello.predictors import mood
 from minori_hello.settings import HelloSettings
@@ -19,6 +20,7 @@ plugin = Plugin(
     settings=HelloSettings,
     routes=[GreetingController, tallies],
     models="minori_hello.models",
+    device_kinds=[button],
     jobs=[tally_job],
     predictors=[mood],
 )
