@@ -25,6 +25,7 @@ from core.alerts.push import PushSender
 from core.alerts.service import AlertQueries
 from core.http import LocalTimeResponse, check_content_type
 from core.i18n import request_language
+from core.kpis import KPIs, kpis
 from core.identity.access import PUBLIC, Principal, authorize, declared_access
 from core.identity.controllers import AuthController, IdentityController
 from core.identity.ratelimit import AttemptLimiter
@@ -55,6 +56,7 @@ CORE_ROUTES = [
     GatewayController,
     ingest,
     AlertController,
+    kpis,
     JobsController,
     MediaController,
     metrics,
@@ -124,6 +126,7 @@ def create_app(
         scheduler.add("core", spec, core_context)
 
     routes: list[Any] = list(CORE_ROUTES)
+    routes += [Router(path=f.path, route_handlers=list(f.routes)) for f in registry.facades]
     for loaded in active:
         assert loaded.plugin is not None and loaded.context is not None
         for job in loaded.plugin.jobs:
@@ -169,6 +172,7 @@ def create_app(
             "auth_limiter": _provide(AttemptLimiter(clock, settings.auth_rate_limit)),
             "registry": _provide(registry),
             "clock": _provide(clock),
+            "city": _provide(KPIs(registry, clock, settings)),
             "principal": Provide(_principal, sync_to_thread=False),
             "language": Provide(request_language, sync_to_thread=False),
             "devices": _provide(telemetry.devices),

@@ -46,6 +46,8 @@ CORE_MODELS = (
     "core.media.models",
     "core.telemetry.models",
     "core.alerts.models",
+    "core.sync",
+    "core.idempotency",
 )
 CORE_MIGRATIONS = "core.migrations"
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL", "busy_timeout": "5000"}

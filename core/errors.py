@@ -185,6 +185,10 @@ def problem_response(
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code >= 500:
+        log.error(
+            "%s on %s %s", exc.status_code, request.method, request.url.path, exc_info=exc
+        )
     if isinstance(exc, Problem):
         return problem_response(
             exc.status_code,

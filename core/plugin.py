@@ -21,6 +21,10 @@ from litestar.types import ControllerRouterHandler
 
 from core.alerts.service import AlertService, Notifier, PluginAlerts, PluginNotifier
 from core.clock import Clock
+from core.feed import Card
+from core.identity.access import Principal
+from core.sync import Changes
+from core.events import EventBus
 from core.media.services import MediaService
 from core.ml.registry import In, Out, Predictor, PredictorRegistry
 from core.ml.training import TrainedModel, TrainingRun
@@ -129,8 +133,10 @@ class Plugin:
     jobs: Sequence[JobSpec] = ()
     predictors: Sequence[PredictorSpec] = ()
     events: Mapping[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
-    feed: Callable[..., Awaitable[Sequence[Any]]] | None = None
-    sync: Callable[..., Awaitable[Mapping[str, Any]]] | None = None
+    feed: Callable[[PluginContext, Principal], Awaitable[Sequence[Card]]] | None = None
+    """Home-screen cards for this user (core/feed.py)."""
+    sync: Callable[[PluginContext, Principal, datetime | None], Awaitable[Mapping[str, Changes]]] | None = None
+    """What changed for this user since a time (None: everything), per collection (core/sync.py)."""
     kpis: Sequence[KPI] = ()
     lifespan: Callable[[PluginContext], AbstractAsyncContextManager[None]] | None = None
 
@@ -146,6 +152,16 @@ class Plugin:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Facade:
+    """An API shaped for one kind of client (the mobile app), mounted at ``path``. It sees
+    the plugins only through the registry: their ``feed`` and ``sync`` slots."""
+
+    name: str
+    path: str
+    routes: Sequence[ControllerRouterHandler]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Services:
     """The platform services every plugin shares, built once per app (core/services.py)."""
 
@@ -154,6 +170,7 @@ class Services:
     media: MediaService
     alert_service: AlertService
     notifications: Notifier
+    events: EventBus
 
 
 @dataclass(frozen=True, kw_only=True)

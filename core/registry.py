@@ -19,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 
 from core.clock import Clock
-from core.plugin import Plugin, PluginContext, Services
+from core.plugin import Facade, Plugin, PluginContext, Services
 from core.services import build_services
 from core.settings import ConfigError, PluginEntry, Settings, redact, resolve_env_refs
 
@@ -52,9 +52,12 @@ class LoadedPlugin:
 class PluginRegistry:
     """The plugins of one app, in dependency order, and the services built from them."""
 
-    def __init__(self, plugins: list[LoadedPlugin], services: Services) -> None:
+    def __init__(
+        self, plugins: list[LoadedPlugin], services: Services, facades: list[Facade] = ()
+    ) -> None:
         self.all = plugins
         self.services = services
+        self.facades = list(facades)
 
     @property
     def active(self) -> list[LoadedPlugin]:
@@ -89,11 +92,24 @@ class PluginRegistry:
                 _fail(loaded, str(exc))
                 continue
             loaded.context = PluginContext.build(services, loaded.name, plugin_settings)
+            for event, handler in loaded.plugin.events.items():
+                services.events.subscribe(event, loaded.name, loaded.context, handler)
             for spec in loaded.plugin.predictors:
                 services.predictors.register(
                     loaded.name, spec, loaded.context, models_dir=settings.models_dir
                 )
-        return cls(ordered, services)
+        return cls(ordered, services, [_facade(n, m) for n, m in settings.facades.items()])
+
+
+def _facade(name: str, target: str) -> Facade:
+    module_name, _, attribute = target.partition(":")
+    try:
+        facade = getattr(importlib.import_module(module_name), attribute)
+    except Exception as exc:
+        raise ConfigError(f"facade {name!r}: cannot be imported: {type(exc).__name__}: {exc}") from None
+    if not isinstance(facade, Facade):
+        raise ConfigError(f"facade {name!r}: {target} is not a core.plugin.Facade")
+    return facade
 
 
 def _is_env_ref(value: Any) -> bool:

@@ -6,6 +6,7 @@ from core.alerts.outbox import PushDispatcher
 from core.alerts.push import FCMSender, LogSender, PushSender
 from core.alerts.service import AlertService, Notifier
 from core.clock import Clock
+from core.events import EventBus
 from core.media.services import MediaService
 from core.ml.registry import PredictorRegistry
 from core.plugin import Services
@@ -29,4 +30,5 @@ def build_services(
         media=MediaService(settings),
         alert_service=AlertService(clock, notifications),
         notifications=notifications,
+        events=EventBus(),
     )

@@ -59,6 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """A Firebase service-account JSON file; without it pushes go to the log."""
     """Predictor artifacts, in ``<plugin>/<name>/`` (relative to the working directory)."""
     plugins: dict[str, PluginEntry] = {}
+    facades: dict[str, str] = {}
+    """``[facades]`` of plugins.toml: name -> ``module:attribute`` of a core.plugin.Facade."""
     environ: dict[str, str] = {}
     """The environment as it was at start-up, for ``{"$env": NAME}`` references."""
 
@@ -125,6 +127,17 @@ def load_plugins_file(path: Path) -> dict[str, PluginEntry]:
     return entries
 
 
+def load_facades_file(path: Path) -> dict[str, str]:
+    """The ``[facades]`` table of plugins.toml (client-shaped APIs such as the mobile one)."""
+    if not path.exists():
+        return {}
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    facades = document.get("facades", {})
+    if not all(isinstance(v, str) and ":" in v for v in facades.values()):
+        raise ConfigError(f'{path}: [facades]: write each as name = "module:attribute"')
+    return dict(facades)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build the settings from the environment (``os.environ`` by default) and plugins.toml."""
     env = dict(os.environ if environ is None else environ)
@@ -132,8 +145,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     for name, (field, kind) in _ENV_FIELDS.items():
         if name in env:
             values[field] = _parse(name, env[name], kind)
+    plugins_file = Path(env.get("MINORI_PLUGINS_FILE", "plugins.toml"))
     if "plugins" not in overrides:
-        values["plugins"] = load_plugins_file(Path(env.get("MINORI_PLUGINS_FILE", "plugins.toml")))
+        values["plugins"] = load_plugins_file(plugins_file)
+    if "facades" not in overrides:
+        values["facades"] = load_facades_file(plugins_file)
     values.update(overrides)
     values["environ"] = env
     if not values.get("secret_key"):

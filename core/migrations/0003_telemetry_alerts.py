@@ -83,6 +83,16 @@ class Migration(migrations.Migration):
             bases=['Record'],
         ),
         ops.CreateModel(
+            name='DeviceDay',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('device_id', fields.UUIDField()),
+                ('day', fields.DateField()),
+            ],
+            options={'table': 'core_deviceday', 'app': 'core', 'unique_together': (('device_id', 'day'),), 'indexes': [Index(fields=['day', 'device_id'])], 'pk_attr': 'id', 'table_description': 'A device reported on this (UTC) day: the small table the KPIs count from.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Gateway',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
@@ -95,6 +105,24 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'core_gateway', 'app': 'core', 'pk_attr': 'id', 'table_description': 'A relay that may post readings for every device of its organization.'},
             bases=['Record'],
+        ),
+        ops.CreateModel(
+            name='IdempotentRequest',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('caller', fields.CharField(max_length=80)),
+                ('method', fields.CharField(max_length=10)),
+                ('path', fields.CharField(max_length=500)),
+                ('key', fields.CharField(max_length=200)),
+                ('request_hash', fields.CharField(max_length=64)),
+                ('status_code', fields.IntField()),
+                ('content_type', fields.CharField(default='application/json', max_length=100)),
+                ('body', fields.BinaryField()),
+                ('created_object_id', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'core_idempotentrequest', 'app': 'core', 'unique_together': (('caller', 'method', 'path', 'key'),), 'indexes': [Index(fields=['created_at'])], 'pk_attr': 'id', 'table_description': "The first 2xx answer to a POST, kept 24 hours under the caller's key."},
+            bases=['Model'],
         ),
         ops.CreateModel(
             name='Notification',
@@ -156,6 +184,20 @@ class Migration(migrations.Migration):
                 ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'core_reading', 'app': 'core', 'unique_together': (('device_id', 'message_id'),), 'indexes': [Index(fields=['device_id', 'ts']), Index(fields=['device_id', 'metric', 'ts'])], 'pk_attr': 'id', 'table_description': 'The narrow time-series table, written only in bulk by core/telemetry/writer.py.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Tombstone',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('plugin', fields.CharField(max_length=40)),
+                ('collection', fields.CharField(max_length=60)),
+                ('object_id', fields.CharField(max_length=64)),
+                ('organization_id', fields.UUIDField(null=True)),
+                ('user_id', fields.UUIDField(null=True)),
+                ('deleted_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'core_tombstone', 'app': 'core', 'indexes': [Index(fields=['plugin', 'collection', 'deleted_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.AddField(

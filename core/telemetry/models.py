@@ -59,3 +59,15 @@ class DeadLetter(Record):
     topic = fields.CharField(max_length=300)
     payload = fields.TextField()
     reason = fields.TextField()
+
+
+class DeviceDay(Model):
+    """A device reported on this (UTC) day: the small table the KPIs count from."""
+
+    id = fields.BigIntField(primary_key=True)
+    device_id = fields.UUIDField()
+    day = fields.DateField()
+
+    class Meta:
+        unique_together = (("device_id", "day"),)
+        indexes = (("day", "device_id"),)

@@ -148,6 +148,10 @@ async def _commit_sqlite(
             [(seen.at, seen.battery, str(device_id)) for device_id, seen in devices.items()],
         )
         await connection.executemany(
+            "INSERT INTO core_deviceday (device_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(str(device_id), seen.at.date()) for device_id, seen in devices.items()],
+        )
+        await connection.executemany(
             "UPDATE core_gateway SET last_seen = ? WHERE id = ?",
             [(at, str(gateway_id)) for gateway_id, at in gateways.items()],
         )
@@ -185,6 +189,10 @@ async def _commit_postgres(
         await connection.executemany(
             "UPDATE core_device SET last_seen = $1, battery = COALESCE($2, battery) WHERE id = $3",
             [(seen.at, seen.battery, device_id) for device_id, seen in devices.items()],
+        )
+        await connection.executemany(
+            "INSERT INTO core_deviceday (device_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(device_id, seen.at.date()) for device_id, seen in devices.items()],
         )
         await connection.executemany(
             "UPDATE core_gateway SET last_seen = $1 WHERE id = $2",

@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 from core.app import create_app
 from core.clock import FakeClock
 from core.db import bound
+from core.jobs.models import RunOutcome
 from core.settings import Settings, load_plugins_file
 from tests.conftest import PASSWORD, ROOT, World, base_settings
 from tests.support import Api
@@ -28,15 +29,9 @@ TALLIES = "/api/v1/hello/tallies"
 THANKS = "ありがとう！"  # noqa: RUF001 - the full-width mark is what a phone sends
 
 
-async def fresh_auth(api: Api, username: str) -> dict[str, str]:
-    """Headers with a token issued now; the cached ones expire when a test moves the clock."""
-    tokens = await api.login(username)
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
-async def greet(api: Api, username: str | None, organization_id: str, text: str, **kw: Any) -> Any:
+async def greet(api: Api, username: str, organization_id: str, text: str) -> Any:
     response = await api.post(
-        GREETINGS, username, json={"organization_id": organization_id, "text": text}, **kw
+        GREETINGS, username, json={"organization_id": organization_id, "text": text}
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -70,7 +65,7 @@ def hello_settings(database_url: str, **values: Any) -> Settings:
 @pytest.fixture
 async def tuned_api(database_url: str, world: World, clock: FakeClock) -> AsyncIterator[Api]:
     """The app with ``max_length = 12`` and one cheerful word, on the same seeded database."""
-    settings = hello_settings(database_url, max_length=12, cheerful_words=["やった"])
+    settings = hello_settings(database_url, max_length=12, cheerful_words=["会議"])
     app = create_app(settings, clock=clock, run_jobs=False)
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
         yield Api(client, PASSWORD)
@@ -80,13 +75,14 @@ async def test_hello_is_listed_as_loaded_with_its_job_and_predictor(api: Api) ->
     response = await api.get("/api/v1/plugins", as_="farmer")
     assert response.status_code == 200
     listed = {p["name"]: p for p in response.json()}
-    assert listed["hello"] == {
+    hello = listed["hello"]
+    assert [kind["kind"] for kind in hello.pop("device_kinds")] == ["hello.button"]
+    assert hello == {
         "name": "hello",
         "version": "1.0.0",
         "title": "Hello (example)",
         "status": "loaded",
         "error": None,
-        "device_kinds": [],
         "jobs": ["hello.tally"],
         "predictors": ["hello.mood"],
     }
@@ -112,6 +108,7 @@ async def test_member_posts_a_greeting_and_reads_it_back(
     assert fetched.status_code == 200
     assert fetched.json() == created
 
+    clock.advance(timedelta(minutes=1))
     plain = await greet(api, "farmer", world.org_ids["farm"], "今日は雨です")
     assert plain["mood"] == "plain"
 
@@ -196,9 +193,8 @@ async def test_the_plugin_settings_from_plugins_toml_reach_the_service_and_predi
     tuned_api: Api, world: World
 ) -> None:
     farm = world.org_ids["farm"]
-    assert (await greet(tuned_api, "farmer", farm, "やった、晴れた"))["mood"] == "cheerful"
-    # "ありがとう" is cheerful only in the default word list.
-    assert (await greet(tuned_api, "farmer", farm, THANKS))["mood"] == "plain"
+    # The model calls this plain; the configured word makes it cheerful.
+    assert (await greet(tuned_api, "farmer", farm, "会議は3時です"))["mood"] == "cheerful"
     assert len((await greet(tuned_api, "farmer", farm, "x" * 12))["text"]) == 12
     too_long = await tuned_api.post(
         GREETINGS, "farmer", json={"organization_id": farm, "text": "x" * 13}
@@ -241,36 +237,37 @@ async def test_running_the_tally_counts_yesterdays_greetings_per_organization(
     farm, fishery = world.org_ids["farm"], world.org_ids["fishery"]
     # A day that is not today on the wall clock, so only the app's clock can date the rows.
     clock.set(datetime(2026, 6, 15, 23, 55, tzinfo=UTC))
-    farmer = await fresh_auth(api, "farmer")
-    fisher = await fresh_auth(api, "fisher")
-    await greet(api, None, farm, "おはよう", headers=farmer)
-    await greet(api, None, farm, "ありがとう", headers=farmer)
-    await greet(api, None, fishery, "大漁です", headers=fisher)
+    await greet(api, "farmer", farm, "おはよう")
+    await greet(api, "farmer", farm, "ありがとう")
+    await greet(api, "fisher", fishery, "大漁です")
 
     clock.set(datetime(2026, 6, 16, 0, 5, tzinfo=UTC))
-    farmer = await fresh_auth(api, "farmer")
-    await greet(api, None, farm, "今日のぶん", headers=farmer)
+    for username in ("farmer", "fisher", "admin"):
+        api.forget(username)  # their tokens expired with the clock's move
+    await greet(api, "farmer", farm, "今日のぶん")  # today's: counted tomorrow
 
-    before = await api.client.get(TALLIES, headers=farmer)
+    before = await api.get(TALLIES, as_="farmer")
     assert before.status_code == 200
     assert before.json() == []
 
     portal = api.client.blocking_portal
-    portal.call(app.state.scheduler.run, "hello.tally")
+    run = portal.call(app.state.scheduler.run, "hello.tally")
+    assert (run.outcome, run.error) == (RunOutcome.SUCCEEDED, None)
+    assert run.fire_time == clock.now()
 
-    farm_tallies = await api.client.get(TALLIES, headers=farmer)
+    farm_tallies = await api.get(TALLIES, as_="farmer")
     assert farm_tallies.status_code == 200
     assert farm_tallies.json() == [{"organization_id": farm, "day": "2026-06-15", "greetings": 2}]
-    admin = await fresh_auth(api, "admin")
-    everything = (await api.client.get(TALLIES, headers=admin)).json()
+    everything = (await api.get(TALLIES, as_="admin")).json()
     assert sorted(everything, key=lambda t: t["greetings"]) == [
         {"organization_id": fishery, "day": "2026-06-15", "greetings": 1},
         {"organization_id": farm, "day": "2026-06-15", "greetings": 2},
     ]
 
-    # Running it again (a retry, a second leader) rewrites the same rows.
-    portal.call(app.state.scheduler.run, "hello.tally")
-    assert (await api.client.get(TALLIES, headers=admin)).json() == everything
+    # Running it again (a retry, an admin's manual run) rewrites the same rows.
+    again = portal.call(app.state.scheduler.run, "hello.tally")
+    assert again.outcome == RunOutcome.SUCCEEDED
+    assert (await api.get(TALLIES, as_="admin")).json() == everything
 
 
 async def test_the_migrations_created_the_hello_tables(api: Api, app: Litestar) -> None:

@@ -1,0 +1,402 @@
+"""What the telemetry benchmarks share: throw-away databases, seeding, the server process and
+the HTTP ingest load generator. Not a benchmark itself (see ingest.py, alert_latency.py).
+
+Every load loop here is bounded in count and time and sends only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import multiprocessing
+import os
+import socket
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the sensors plugin lives in tests/sensors.py
+    sys.path.insert(0, str(ROOT))
+
+HOST = "127.0.0.1"
+SECRET = "bench-secret-key-that-is-long-enough-for-hs256"  # noqa: S105 (a throw-away database)
+PASSWORD = "bench password 1234"  # noqa: S105
+FARMER = "bench-farmer"
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+PROBE = "sensors.probe"
+COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
+
+
+# settings and databases
+
+
+def bench_settings(database_url: str, **overrides: Any) -> Any:
+    """The repo's plugins plus the test-only ``sensors`` plugin (device kind ``sensors.probe``:
+    ``door`` 0..1 raises a critical alert, ``temperature`` -40..85 does not)."""
+    from core.settings import PluginEntry, load_plugins_file, load_settings
+
+    plugins = dict(load_plugins_file(ROOT / "plugins.toml"))
+    plugins["sensors"] = PluginEntry(module="tests.sensors:sensors")
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "log_level": "WARNING",
+        "log_json": False,
+        "plugins": plugins,
+    }
+    values.update(overrides)
+    return load_settings({"MINORI_PLUGINS_FILE": str(ROOT / "plugins.toml")}, **values)
+
+
+def asyncpg_dsn(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def postgres_reachable(admin_url: str) -> str | None:
+    """None when PostgreSQL answers at ``admin_url``, else why not."""
+    import asyncpg
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(asyncpg_dsn(admin_url), timeout=3)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@dataclass
+class Database:
+    """A fresh, migrated database: a SQLite file in a temporary folder, or a PostgreSQL
+    database created here and dropped on close."""
+
+    backend: str
+    url: str
+    admin_url: str | None = None
+    folder: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return "SQLite" if self.backend == "sqlite" else "PostgreSQL"
+
+    def count_readings(self) -> int:
+        return self.scalar("SELECT count(*) FROM core_reading")
+
+    def scalar(self, sql: str) -> int:
+        if self.backend == "sqlite":
+            connection = sqlite3.connect(self.sqlite_path, timeout=30)
+            try:
+                return int(connection.execute(sql).fetchone()[0])
+            finally:
+                connection.close()
+        import asyncpg
+
+        async def query() -> int:
+            connection = await asyncpg.connect(asyncpg_dsn(self.url))
+            try:
+                return int(await connection.fetchval(sql))
+            finally:
+                await connection.close()
+
+        return asyncio.run(query())
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.url.removeprefix("sqlite://").split("?", 1)[0]
+
+
+@contextmanager
+def fresh_database(backend: str, pg_admin_url: str, tag: str) -> Iterator[Database]:
+    """A migrated database of its own, removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="minori-bench-") as tmp:
+            database = Database("sqlite", f"sqlite://{Path(tmp) / f'{tag}.db'}", folder=Path(tmp))
+            migrate(database.url)
+            yield database
+        return
+    name = f"minori_bench_{tag}_{uuid.uuid4().hex[:8]}"
+    parts = urlsplit(pg_admin_url)
+    database = Database("postgres", urlunsplit(parts._replace(path=f"/{name}")), pg_admin_url)
+    _pg_admin(pg_admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="minori-bench-") as tmp:
+            database.folder = Path(tmp)
+            migrate(database.url)
+            yield database
+    finally:
+        _pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_admin(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def migrate(database_url: str) -> None:
+    from core.clock import SystemClock
+    from core.db import migrate as apply
+    from core.db import tortoise_config
+    from core.registry import PluginRegistry
+
+    settings = bench_settings(database_url)
+    registry = PluginRegistry.load(settings, SystemClock())
+    asyncio.run(apply(tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])))
+
+
+@dataclass
+class Seeded:
+    organization_id: str
+    farmer_id: str
+    devices: list[tuple[str, str]] = field(default_factory=list)
+    """(device id, device key) per device, in creation order."""
+
+
+def seed(database_url: str, devices: int, push_token: str | None = None) -> Seeded:
+    """One farm with one member (the farmer), ``devices`` probes with their keys, and
+    optionally a push token for the farmer (as tests/core/test_alerts_and_push.py adds one)."""
+    from core.alerts.models import PushToken
+    from core.clock import SystemClock
+    from core.db import bound, open_database, tortoise_config
+    from core.identity.models import Organization, OrganizationKind, Role, User
+    from core.identity.services import hash_password
+    from core.identity.tokens import new_secret, token_hash
+    from core.registry import PluginRegistry
+    from core.telemetry.models import Device
+
+    settings = bench_settings(database_url)
+    registry = PluginRegistry.load(settings, SystemClock())
+    config = tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])
+
+    async def work() -> Seeded:
+        context = await open_database(config)
+        try:
+            with bound(context):
+                org = await Organization.create(name="Bench Farm", kind=OrganizationKind.FARM)
+                farmer = await User.create(
+                    username=FARMER,
+                    password_hash=hash_password(PASSWORD),
+                    role=Role.MEMBER,
+                    display_name="Bench farmer",
+                )
+                await farmer.organizations.add(org)
+                if push_token is not None:
+                    await PushToken.create(
+                        user_id=farmer.id,
+                        token=push_token,
+                        kind="fcm_token",
+                        platform="android",
+                        app_version="1.0.0",
+                        last_seen_at=datetime.now(UTC),
+                    )
+                keys = [new_secret() for _ in range(devices)]
+                rows = [
+                    Device(
+                        id=uuid.uuid4(),
+                        organization_id=org.id,
+                        kind=PROBE,
+                        name=f"probe {i}",
+                        external_id=f"probe-{i}",
+                        key_hash=token_hash(key),
+                    )
+                    for i, key in enumerate(keys)
+                ]
+                for start in range(0, len(rows), 500):
+                    await Device.bulk_create(rows[start : start + 500])
+                return Seeded(
+                    str(org.id),
+                    str(farmer.id),
+                    [(str(d.id), key) for d, key in zip(rows, keys, strict=True)],
+                )
+        finally:
+            await context.close_connections()
+
+    return asyncio.run(work())
+
+
+# the server process
+
+
+def serve_minori(settings_overrides: dict[str, Any], database_url: str, port: int) -> None:
+    """A server process: build the app here (apps do not cross processes) and serve it."""
+    import logging
+
+    import uvicorn
+
+    from core.app import create_app
+
+    logging.basicConfig(level=logging.WARNING)
+    app = create_app(bench_settings(database_url, **settings_overrides), run_jobs=False)
+    uvicorn.run(app, host=HOST, port=port, log_config=None, access_log=False, log_level="warning")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux only; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_up(process: multiprocessing.process.BaseProcess, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if not process.is_alive():
+            raise SystemExit(f"the server for {url} exited with code {process.exitcode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"the server for {url} did not start within 60 s")
+
+
+@contextmanager
+def server_process(
+    target: Callable[..., None], *args: Any
+) -> Iterator[tuple[str, multiprocessing.process.BaseProcess]]:
+    """Start ``target(*args, port)`` in a spawned process; yield its base URL once
+    ``/health/live`` answers; stop it afterwards."""
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    process = multiprocessing.get_context("spawn").Process(
+        target=target, args=(*args, port), daemon=True
+    )
+    process.start()
+    try:
+        wait_until_up(process, f"{base_url}/health/live")
+        yield base_url, process
+    finally:
+        process.terminate()  # uvicorn shuts down gracefully on SIGTERM (lifespan included)
+        process.join(timeout=20)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+# readings
+
+
+_MS = [f".{i:03d}+00:00".encode() for i in range(1000)]
+_VALUES = [f"{18 + (i % 97) / 10:.1f}".encode() for i in range(97)]
+
+
+def now_second() -> bytes:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S").encode()
+
+
+def batch_body(prefix: bytes, first: int, size: int, device: bytes | None = None) -> bytes:
+    """``{"readings": [...]}`` of ``size`` temperature readings with ids
+    ``<prefix>-<first>`` … and distinct timestamps (one per millisecond of this second)."""
+    second = now_second()
+    target = b'"device":"' + device + b'",' if device else b""
+    items = [
+        b'{%b"id":"%b-%d","ts":"%b%b","metric":"temperature","value":%b}'
+        % (target, prefix, first + i, second, _MS[i % 1000], _VALUES[(first + i) % 97])
+        for i in range(size)
+    ]
+    return b'{"readings":[' + b",".join(items) + b"]}"
+
+
+@dataclass
+class IngestTally:
+    requests: int = 0
+    accepted: int = 0
+    """Readings answered 202 and counted ``accepted`` (all of them: warm-up included)."""
+    measured_accepted: int = 0
+    """Accepted by requests that started inside the measured window."""
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+    def error(self, text: str) -> None:
+        self.errors += 1
+        if len(self.error_samples) < 3:
+            self.error_samples.append(text[:300])
+
+
+async def ingest_worker(
+    base_url: str,
+    key: str,
+    prefix: str,
+    batch: int,
+    tally: IngestTally,
+    measure_from: float,
+    end: float,
+    interval: float | None = None,
+    max_requests: int = 1_000_000,
+) -> None:
+    """One device posting batches on its own kept-alive connection until ``end``
+    (``time.monotonic()``): back to back, or one batch every ``interval`` seconds.
+
+    One httpx client per worker: a single shared AsyncClient spends more CPU in its pool
+    bookkeeping than in HTTP as concurrency grows (encode/httpx#3215).
+    """
+    headers = {"Authorization": f"Device {key}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    tag = prefix.encode()
+    seq = itertools.count(0, batch)
+    next_at = time.monotonic()
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        for _ in range(max_requests):
+            if interval is not None:
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += interval
+            sent = time.monotonic()
+            if sent >= end:
+                break
+            content = batch_body(tag, next(seq), batch)
+            try:
+                response = await client.post("/api/v1/ingest", content=content, headers=headers)
+            except httpx.HTTPError as exc:
+                tally.error(f"{type(exc).__name__}: {exc}")
+                continue
+            tally.requests += 1
+            if response.status_code != 202:
+                tally.error(f"{response.status_code}: {response.text}")
+                continue
+            accepted = int(response.json()["accepted"])
+            tally.accepted += accepted
+            if sent >= measure_from:
+                tally.measured_accepted += accepted
+                tally.latencies.append(time.monotonic() - sent)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (same unit as ``values``); nan when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, round(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
