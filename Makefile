@@ -9,7 +9,7 @@ BENCH_ARGS ?=
 DEMO_USER := admin
 DEMO_PASSWORD := minori-demo
 
-.PHONY: .venv lint test demo bench clean
+.PHONY: .venv lint test demo bench catalogs clean
 .DEFAULT_GOAL := test
 
 .venv: $(STAMP)
@@ -19,7 +19,18 @@ $(STAMP): pyproject.toml examples/minori-hello/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -e examples/minori-hello
+	$(BIN)/pybabel -q compile -d core/locale -D minori
+	$(BIN)/pybabel -q compile -d $(HELLO_LOCALE) -D hello
 	touch $@
+
+# After changing user-facing texts: extract the message ids and merge them into every .po
+# (then translate what is new: tests/mobile_api/test_catalogs.py fails until every id is).
+HELLO_LOCALE := examples/minori-hello/minori_hello/locale
+catalogs: .venv
+	$(BIN)/pybabel -q extract --no-location --sort-output -o core/locale/minori.pot core mobile_api plugins
+	$(BIN)/pybabel -q update -i core/locale/minori.pot -d core/locale -D minori
+	$(BIN)/pybabel -q extract --no-location --sort-output -o $(HELLO_LOCALE)/hello.pot $(HELLO_LOCALE)/..
+	$(BIN)/pybabel -q update -i $(HELLO_LOCALE)/hello.pot -d $(HELLO_LOCALE) -D hello
 
 lint: .venv
 	$(BIN)/ruff check .

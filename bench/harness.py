@@ -75,7 +75,7 @@ def postgres_reachable(admin_url: str) -> str | None:
 
     try:
         asyncio.run(probe())
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 
@@ -163,7 +163,8 @@ def migrate(database_url: str) -> None:
 
     settings = bench_settings(database_url)
     registry = PluginRegistry.load(settings, SystemClock())
-    asyncio.run(apply(tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])))
+    config = tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])
+    asyncio.run(apply(config))
 
 
 @dataclass
@@ -267,6 +268,60 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _process_cpu() -> dict[int, tuple[str, float]]:
+    """(command name, CPU seconds) of every process (Linux only; empty elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[int, tuple[str, float]] = {}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return found
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+class CpuMeter:
+    """Where the machine's CPU went over a window, in cores (1.0 = one core busy): the
+    processes named by pid, PostgreSQL's and Mosquitto's processes, and everything else on
+    the machine (other work sharing it, which a benchmark should show beside its figures)."""
+
+    def __init__(self, named: dict[str, int | None]) -> None:
+        self.named = {label: pid for label, pid in named.items() if pid is not None}
+        self.before = _process_cpu()
+        self.started = time.monotonic()
+
+    def read(self) -> dict[str, float]:
+        after = _process_cpu()
+        elapsed = time.monotonic() - self.started
+        by_pid = {label: pid for label, pid in self.named.items()}
+        groups: dict[str, float] = {label: 0.0 for label in [*by_pid, "postgres", "mosquitto"]}
+        groups["other"] = 0.0
+        labels = {pid: label for label, pid in by_pid.items()}
+        for pid, (name, seconds) in after.items():
+            used = seconds - self.before.get(pid, (name, 0.0))[1]
+            if pid in labels:
+                groups[labels[pid]] += used
+            elif name.startswith("postgres"):
+                groups["postgres"] += used
+            elif name.startswith("mosquitto"):
+                groups["mosquitto"] += used
+            else:
+                groups["other"] += used
+        return {label: used / elapsed for label, used in groups.items()} if elapsed else {}
+
+
+def cpu_summary(cores: dict[str, float]) -> str:
+    return ", ".join(f"{label} {value:.2f}" for label, value in cores.items() if value >= 0.005)
+
+
 def wait_until_up(process: multiprocessing.process.BaseProcess, url: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -353,10 +408,13 @@ async def ingest_worker(
     measure_from: float,
     end: float,
     interval: float | None = None,
+    stop: Callable[[], bool] = lambda: False,
     max_requests: int = 1_000_000,
 ) -> None:
     """One device posting batches on its own kept-alive connection until ``end``
-    (``time.monotonic()``): back to back, or one batch every ``interval`` seconds.
+    (``time.monotonic()``) or ``stop()``: back to back, or one batch every ``interval``
+    seconds. A request in flight is always let finish (an aborted upload makes the server
+    log a 500).
 
     One httpx client per worker: a single shared AsyncClient spends more CPU in its pool
     bookkeeping than in HTTP as concurrency grows (encode/httpx#3215).
@@ -370,11 +428,12 @@ async def ingest_worker(
         for _ in range(max_requests):
             if interval is not None:
                 delay = next_at - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                while delay > 0 and not stop():
+                    await asyncio.sleep(min(delay, 0.05))
+                    delay = next_at - time.monotonic()
                 next_at += interval
             sent = time.monotonic()
-            if sent >= end:
+            if sent >= end or stop():
                 break
             content = batch_body(tag, next(seq), batch)
             try:

@@ -16,7 +16,8 @@ from litestar.middleware import DefineMiddleware
 from litestar.routes import HTTPRoute
 
 from core import openapi
-from core.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock, use_clock
+from core.demo import Demo
 from core.db import BindDatabase, bound, open_database, tortoise_config
 from core.errors import exception_handlers
 from core.alerts.controllers import AlertController
@@ -24,6 +25,7 @@ from core.alerts.jobs import alert_jobs
 from core.alerts.push import PushSender
 from core.alerts.service import AlertQueries
 from core.http import LocalTimeResponse, check_content_type
+from core import idempotency
 from core.i18n import request_language
 from core.kpis import KPIs, kpis
 from core.identity.access import PUBLIC, Principal, authorize, declared_access
@@ -100,11 +102,12 @@ def create_app(
     clock: Clock | None = None,
     run_jobs: bool = True,
     push_sender: PushSender | None = None,
+    demo: Demo | None = None,
 ) -> Litestar:
     """Build the app. Raises :class:`ConfigError` when a required plugin cannot start.
 
     ``clock`` and ``push_sender`` replace the system clock and the configured push service
-    (tests, benchmarks and the accelerated demo).
+    (tests, benchmarks and the accelerated demo); ``demo`` seeds and animates the demo city.
     """
     clock = clock or SystemClock()
     services = build_services(settings, clock, push_sender)
@@ -122,7 +125,7 @@ def create_app(
     scheduler = Scheduler(clock, lambda: bound(app.state.db), database_url=settings.database_url)
 
     core_context = PluginContext.build(services, "core", None)
-    for spec in (*telemetry.jobs(), *alert_jobs(services.alert_service)):
+    for spec in (*telemetry.jobs(), *alert_jobs(services.alert_service), *idempotency.jobs()):
         scheduler.add("core", spec, core_context)
 
     routes: list[Any] = list(CORE_ROUTES)
@@ -141,10 +144,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = await open_database(db_config)
-        async with AsyncExitStack() as stack:
-            stack.push_async_callback(app.state.db.close_connections)
-            # Background tasks copy the current context: started here, they reach the ORM.
-            with bound(app.state.db):
+        # Everything started here, background tasks included, copies this context: the
+        # ORM and the clock are bound for all of it, shutdown included.
+        with bound(app.state.db), use_clock(clock):
+            async with AsyncExitStack() as stack:
+                stack.push_async_callback(app.state.db.close_connections)
                 for loaded in active:
                     if loaded.plugin and loaded.plugin.lifespan and loaded.context:
                         await stack.enter_async_context(loaded.plugin.lifespan(loaded.context))
@@ -156,15 +160,20 @@ def create_app(
                         services.notifications.dispatcher.run_forever(), name="push"
                     ),
                 )
-            if run_jobs:
-                await scheduler.start()
-                stack.push_async_callback(scheduler.shutdown)
-            log.info(
-                "minori started",
-                extra={"plugins": [p.name for p in active], "database": db_config["apps"].keys()},
-            )
-            yield
+                if demo is not None:
+                    await demo.start(registry, telemetry, clock)
+                    stack.push_async_callback(demo.stop)
+                if run_jobs:
+                    await scheduler.start()
+                    stack.push_async_callback(scheduler.shutdown)
+                log.info(
+                    "minori started",
+                    extra={"plugins": [p.name for p in active], "database": list(db_config["apps"])},
+                )
+                yield
 
+    # Ingest is idempotent per reading id: the hot path pays nothing for the header.
+    idempotent = idempotency.Idempotency(clock, exclude_path_pattern=("^/api/v1/ingest$",))
     app = Litestar(
         route_handlers=routes,
         dependencies={
@@ -182,7 +191,12 @@ def create_app(
         },
         response_class=LocalTimeResponse,
         guards=[authorize, check_content_type],
-        middleware=[RequestContext, prometheus.middleware, DefineMiddleware(BindDatabase)],
+        middleware=[
+            RequestContext,
+            prometheus.middleware,
+            DefineMiddleware(BindDatabase),
+            idempotent,
+        ],
         exception_handlers=exception_handlers,
         lifespan=[lifespan],
         openapi_config=openapi.openapi_config,
@@ -205,6 +219,7 @@ def create_app(
     )
     _check_access_declared(app)
     openapi.document(app)
+    idempotency.document(app, idempotent)
     return app
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -34,3 +38,33 @@ class FakeClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment.astimezone(UTC)
+
+
+class ScaledClock:
+    """Real time sped up ``speed`` times from ``start``: the demo's clock."""
+
+    def __init__(self, speed: float, start: datetime | None = None) -> None:
+        self.speed = speed
+        self._start = (start or datetime.now(UTC)).astimezone(UTC)
+        self._origin = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
+
+
+_current: ContextVar[Clock] = ContextVar("clock", default=SystemClock())
+
+
+@contextmanager
+def use_clock(clock: Clock) -> Iterator[None]:
+    """Make ``clock`` the one :func:`now` reads in this task and the tasks it starts."""
+    token = _current.set(clock)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def now() -> datetime:
+    """The current app's time: what stored rows are stamped with (``Record.created_at``)."""
+    return _current.get().now()

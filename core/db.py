@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from core.clock import now as clock_now
+from core.clock import use_clock
 import tortoise.backends.sqlite.executor  # noqa: F401  (registers the adapter replaced below)
 from tortoise import Model, fields
 from tortoise.context import TortoiseContext, _current_context
@@ -148,7 +151,8 @@ class BindDatabase:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        with bound(scope["litestar_app"].state.db):
+        state = scope["litestar_app"].state
+        with bound(state.db), use_clock(state.clock):
             await self.app(scope, receive, send)
 
 
@@ -156,7 +160,8 @@ class Record(Model):
     """Base of every stored object: an opaque id and a creation time."""
 
     id = fields.UUIDField(primary_key=True)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(default=clock_now)
+    """From the app's clock, so tests and the accelerated demo date rows consistently."""
 
     class Meta:
         abstract = True

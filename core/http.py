@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Response
-from litestar.serialization import default_serializer
-from litestar.types import Serializer
-
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg
+from litestar.serialization import default_serializer
+from litestar.types import Serializer
 
 from core.errors import Problem
+from core.i18n import _
 
 
 class UnsupportedMediaType(Problem):
@@ -46,7 +46,7 @@ def check_content_type(
     given = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if given == expected or (expected == "application/json" and given.endswith("+json")):
         return
-    raise UnsupportedMediaType(f"Send the body as {expected}.")
+    raise UnsupportedMediaType(_("Send the body as {media_type}.", media_type=expected))
 
 
 _response_timezone: ContextVar[tzinfo] = ContextVar("response_timezone", default=UTC)

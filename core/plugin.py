@@ -21,6 +21,7 @@ from litestar.types import ControllerRouterHandler
 
 from core.alerts.service import AlertService, Notifier, PluginAlerts, PluginNotifier
 from core.clock import Clock
+from core.demo import DemoSpec
 from core.feed import Card
 from core.identity.access import Principal
 from core.sync import Changes
@@ -138,6 +139,8 @@ class Plugin:
     sync: Callable[[PluginContext, Principal, datetime | None], Awaitable[Mapping[str, Changes]]] | None = None
     """What changed for this user since a time (None: everything), per collection (core/sync.py)."""
     kpis: Sequence[KPI] = ()
+    demo: DemoSpec | None = None
+    """Its part of the demo city: seed records, simulate devices (core/demo.py)."""
     lifespan: Callable[[PluginContext], AbstractAsyncContextManager[None]] | None = None
 
     def __post_init__(self) -> None:

@@ -166,17 +166,17 @@ def _order(found: dict[str, LoadedPlugin]) -> list[LoadedPlugin]:
                 "which plugins.toml does not list"
             )
         graph[name] = requires
-    sorter = TopologicalSorter(graph)
     try:
-        sorter.prepare()
+        TopologicalSorter(graph).prepare()
     except CycleError as exc:
         raise ConfigError(f"plugins require each other in a cycle: {' -> '.join(exc.args[1])}")
-    position = {name: i for i, name in enumerate(found)}
+    # Take the first plugin in file order whose requirements are all placed, again and again.
     ordered: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        ordered.extend(ready)
-        sorter.done(*ready)
+    remaining = list(found)
+    while remaining:
+        name = next(n for n in remaining if all(r in ordered for r in graph[n]))
+        ordered.append(name)
+        remaining.remove(name)
     return [found[name] for name in ordered]
 
 

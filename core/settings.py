@@ -58,6 +58,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fcm_credentials_file: str | None = None
     """A Firebase service-account JSON file; without it pushes go to the log."""
     """Predictor artifacts, in ``<plugin>/<name>/`` (relative to the working directory)."""
+    mobile_min_version: str | None = None
+    """The oldest app version ``/mobile/v1`` serves (semantic version); older apps get 426."""
+    mobile_store_url: str = ""
+    """Where an app too old to be served is updated (the 426 answer names it)."""
     plugins: dict[str, PluginEntry] = {}
     facades: dict[str, str] = {}
     """``[facades]`` of plugins.toml: name -> ``module:attribute`` of a core.plugin.Facade."""
@@ -87,6 +91,8 @@ _ENV_FIELDS: dict[str, tuple[str, type]] = {
     "MINORI_FCM_CREDENTIALS_FILE": ("fcm_credentials_file", str),
     "MINORI_MEDIA_DIR": ("media_dir", str),
     "MINORI_MAX_UPLOAD_BYTES": ("max_upload_bytes", int),
+    "MINORI_MOBILE_MIN_VERSION": ("mobile_min_version", str),
+    "MINORI_MOBILE_STORE_URL": ("mobile_store_url", str),
 }
 
 

@@ -15,6 +15,7 @@ from core.db import bound, make_migrations, migrate, open_database, tortoise_con
 from core.errors import Problem
 from core.identity import schemas
 from core.identity.services import IdentityService
+from core.cli.demo import demo
 from core.ml.cli import ml
 from core.ops.logging import configure_logging
 from core.registry import PluginRegistry
@@ -62,6 +63,7 @@ def main() -> None:
 
 
 main.add_command(ml)
+main.add_command(demo)
 
 
 @main.command()

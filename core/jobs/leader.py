@@ -90,6 +90,7 @@ class AdvisoryLock:
         self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._not_before = 0.0
+        self._failing = False
 
     async def start(self) -> None:
         """Try once now (a lone process is the leader as soon as it has started), then
@@ -134,12 +135,18 @@ class AdvisoryLock:
                 self.is_leader = True
                 log.info("this process is now the scheduler's leader")
                 self.on_change(True)
+            if self._failing:
+                self._failing = False
+                log.info("scheduler leadership: the database answers again")
         except Exception as exc:
-            log.warning(
+            # Once per outage, not every interval.
+            log.log(
+                logging.DEBUG if self._failing else logging.WARNING,
                 "scheduler leadership: the database session failed (%s: %s)",
                 type(exc).__name__,
                 exc,
             )
+            self._failing = True
             if self._connection is not None:
                 self._connection.terminate()
                 self._connection = None

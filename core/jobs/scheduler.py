@@ -40,6 +40,7 @@ from core.plugin import JobSpec, PluginContext
 
 log = logging.getLogger("minori.jobs")
 
+POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "asyncpg"})
 PRUNE_JOB = "minori.prune-job-runs"
 """The scheduler's own daily job (not a plugin job: neither listed nor recorded)."""
 TRACEBACK_LINES = 8
@@ -162,7 +163,9 @@ class Scheduler:
 
     @property
     def uses_election(self) -> bool:
-        return bool(self.database_url) and not str(self.database_url).startswith("sqlite")
+        """PostgreSQL elects a leader; SQLite (one process by design) needs none."""
+        scheme = (self.database_url or "").partition("://")[0]
+        return scheme in POSTGRES_SCHEMES
 
     async def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": FireTimeExecutor()})

@@ -59,6 +59,12 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+def _dash_for_no_request(record: logging.LogRecord) -> bool:
+    if getattr(record, "request_id", None) is None:
+        record.request_id = "-"
+    return True
+
+
 def configure_logging(level: str, as_json: bool) -> None:
     handler = logging.StreamHandler()
     if as_json:
@@ -67,6 +73,7 @@ def configure_logging(level: str, as_json: bool) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
         )
+        handler.addFilter(_dash_for_no_request)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -75,6 +82,7 @@ def configure_logging(level: str, as_json: bool) -> None:
         logging.getLogger(name).propagate = True
     # Our access log replaces uvicorn's, with the request id and the duration.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class RequestContext:

@@ -75,6 +75,7 @@ def make_settings(
         log_json=False,
         log_level="WARNING",
         plugins=plugins,
+        facades={},
     )
 
 

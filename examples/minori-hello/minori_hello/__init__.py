@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from core.plugin import Plugin
 from minori_hello.controllers import GreetingController, tallies
+from minori_hello.demo import demo
+from minori_hello.feed import feed, sync
 from minori_hello.ingest import button
 from minori_hello.jobs import tally_job
 from minori_hello.predictors import mood
@@ -23,4 +25,7 @@ plugin = Plugin(
     device_kinds=[button],
     jobs=[tally_job],
     predictors=[mood],
+    feed=feed,
+    sync=sync,
+    demo=demo,
 )

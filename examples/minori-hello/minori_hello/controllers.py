@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, JSONBody
 
 from core.identity.access import ANY_USER, MEMBER_OR_ADMIN, CurrentPrincipal
 from core.pagination import Cursor, Limit
@@ -25,12 +25,16 @@ class GreetingController(Controller):
         return await services.create_greeting(ctx, principal, data)
 
     @get("/{greeting_id:str}", access=ANY_USER, summary="One greeting")
-    async def get(self, principal: CurrentPrincipal, greeting_id: FromPath[str]) -> schemas.Greeting:
+    async def get(
+        self, principal: CurrentPrincipal, greeting_id: FromPath[str]
+    ) -> schemas.Greeting:
         return await services.get_greeting(principal, greeting_id)
 
     @delete("/{greeting_id:str}", access=MEMBER_OR_ADMIN, summary="Delete a greeting")
-    async def delete(self, principal: CurrentPrincipal, greeting_id: FromPath[str]) -> None:
-        await services.delete_greeting(principal, greeting_id)
+    async def delete(
+        self, ctx: Context, principal: CurrentPrincipal, greeting_id: FromPath[str]
+    ) -> None:
+        await services.delete_greeting(ctx, principal, greeting_id)
 
 
 @get("/tallies", access=ANY_USER, summary="Greetings per day, as counted by the tally job")

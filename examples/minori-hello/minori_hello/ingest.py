@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from core.alerts.models import Severity
 from core.alerts.service import Subject
-from core.i18n import _
 from core.plugin import DeviceKind, Metric, PluginContext
 from core.telemetry.devices import DeviceRef
 from core.telemetry.ingest import NewReading
+from minori_hello.i18n import _
 
 
 async def on_button(

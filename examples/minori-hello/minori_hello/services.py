@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from tortoise.transactions import in_transaction
 
 from core import tenancy
 from core.errors import Invalid
@@ -8,8 +12,12 @@ from core.identity.access import Principal
 from core.identity.models import Organization
 from core.pagination import page
 from core.plugin import PluginContext
+from core.sync import Tombstone, record_deletion
 from minori_hello import schemas
 from minori_hello.models import DailyTally, Greeting
+
+COLLECTION = "greetings"
+"""The collection the mobile app syncs greetings as (``changes.hello.greetings``)."""
 
 
 def greeting_out(greeting: Greeting) -> schemas.Greeting:
@@ -33,7 +41,11 @@ async def create_greeting(
     )
     mood = ctx.predictors.get("hello.mood").predict(data.text)
     greeting = await Greeting.create(
-        organization=organization, author_id=principal.user_id, text=data.text, mood=mood
+        organization=organization,
+        author_id=principal.user_id,
+        text=data.text,
+        mood=mood,
+        created_at=ctx.clock.now(),
     )
     return greeting_out(greeting)
 
@@ -49,9 +61,47 @@ async def get_greeting(principal: Principal, greeting_id: str) -> schemas.Greeti
     return greeting_out(await tenancy.get(Greeting.all(), greeting_id, principal))
 
 
-async def delete_greeting(principal: Principal, greeting_id: str) -> None:
+async def delete_greeting(ctx: PluginContext, principal: Principal, greeting_id: str) -> None:
+    """Delete, leaving a tombstone in the same transaction so offline phones learn of it."""
     greeting = await tenancy.get(Greeting.all(), greeting_id, principal, write=True)
-    await greeting.delete()
+    async with in_transaction():
+        await greeting.delete()
+        await record_deletion(
+            "hello",
+            COLLECTION,
+            str(greeting.id),
+            ctx.clock.now(),
+            organization_id=str(greeting.organization_id),
+        )
+
+
+async def greetings_since(principal: Principal, start: datetime) -> tuple[int, Greeting | None]:
+    """How many greetings the caller may see were posted since ``start``, and the latest."""
+    visible = tenancy.scope(Greeting.filter(created_at__gte=start), principal)
+    count = await visible.count()
+    latest = await visible.order_by("-created_at", "-id").first() if count else None
+    return count, latest
+
+
+async def greeting_changes(
+    principal: Principal, since: datetime | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Greetings posted since ``since`` (all when None) and ids of those deleted since."""
+    visible = tenancy.scope(Greeting.all(), principal)
+    if since is not None:
+        visible = visible.filter(created_at__gte=since)
+    upserted = [
+        msgspec.to_builtins(greeting_out(g), builtin_types=(datetime,))
+        for g in await visible.order_by("created_at", "id")
+    ]
+    if since is None:
+        return upserted, []  # a phone starting over has nothing to drop
+    gone = Tombstone.filter(plugin="hello", collection=COLLECTION, deleted_at__gte=since)
+    if not principal.is_admin:
+        organizations = tenancy.scope(Organization.all(), principal, field=None)
+        gone = gone.filter(organization_id__in=await organizations.values_list("id", flat=True))
+    deleted = await gone.order_by("deleted_at").values_list("object_id", flat=True)
+    return upserted, [str(i) for i in deleted]
 
 
 async def list_tallies(principal: Principal) -> list[schemas.Tally]:
