@@ -128,7 +128,7 @@ class DemoCity:
             device_id, key = created.id, created.key
         else:
             device_id = str(existing.id)
-            key = (await devices.rotate_device_key(await self._admin_principal(), device_id)).key
+            key = (await devices.rotate_key(Device, await self._admin_principal(), device_id)).key
         return DemoDevice(device_id, key, kind, name, str(organization.id))
 
     async def backfill(self, device: DemoDevice, readings: Sequence[dict[str, Any]]) -> int:

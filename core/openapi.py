@@ -11,6 +11,7 @@ from litestar.constants import RESERVED_KWARGS
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import (
+    OpenAPI,
     Components,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -105,9 +106,30 @@ def expected_problems(handler: HTTPRouteHandler, path: str, access: Access) -> s
     return statuses
 
 
+_documents: dict[frozenset[tuple[str, str]], OpenAPI] = {}
+
+
 def document(app: Litestar) -> None:
-    """Complete the generated document from the routes' declarations (once, at start-up)."""
-    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    """Complete the generated document from the routes' declarations, at start-up.
+
+    Building it takes seconds for the whole API; apps with the same routes (the tests make
+    hundreds) share one document.
+    """
+    plugin = app.plugins.get(OpenAPIPlugin)
+    routes = frozenset(
+        (route.path, method)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for method in route.methods
+    )
+    if routes not in _documents:
+        openapi = plugin.provide_openapi()
+        _complete(openapi, app)
+        _documents[routes] = openapi
+    plugin._openapi = _documents[routes]
+
+
+def _complete(openapi: OpenAPI, app: Litestar) -> None:
     components = openapi.components
     assert isinstance(components, Components)
     components.schemas["Problem"] = _PROBLEM_SCHEMA

@@ -13,6 +13,7 @@ from core.pagination import Cursor, Limit
 from core.telemetry import schemas
 from core.telemetry.devices import Caller, DeviceService
 from core.telemetry.ingest import Ingestor, ReadingsIn
+from core.telemetry.models import Device, Gateway
 
 Devices: TypeAlias = NamedDependency[DeviceService]
 ReadingLimit = Annotated[
@@ -59,7 +60,7 @@ class DeviceController(Controller):
     async def rotate_key(
         self, principal: CurrentPrincipal, devices: Devices, device_id: FromPath[str]
     ) -> schemas.Key:
-        return await devices.rotate_device_key(principal, device_id)
+        return await devices.rotate_key(Device, principal, device_id)
 
     @delete(
         "/{device_id:str}",
@@ -70,7 +71,7 @@ class DeviceController(Controller):
     async def revoke(
         self, principal: CurrentPrincipal, devices: Devices, device_id: FromPath[str]
     ) -> None:
-        await devices.revoke_device(principal, device_id)
+        await devices.revoke(Device, principal, device_id)
 
     @get(
         "/{device_id:str}/readings",
@@ -122,13 +123,13 @@ class GatewayController(Controller):
     async def rotate_key(
         self, principal: CurrentPrincipal, devices: Devices, gateway_id: FromPath[str]
     ) -> schemas.Key:
-        return await devices.rotate_gateway_key(principal, gateway_id)
+        return await devices.rotate_key(Gateway, principal, gateway_id)
 
     @delete("/{gateway_id:str}", access=MEMBER_OR_ADMIN, raises=[NotFound], summary="Revoke")
     async def revoke(
         self, principal: CurrentPrincipal, devices: Devices, gateway_id: FromPath[str]
     ) -> None:
-        await devices.revoke_gateway(principal, gateway_id)
+        await devices.revoke(Gateway, principal, gateway_id)
 
 
 @post(

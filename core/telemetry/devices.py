@@ -243,24 +243,30 @@ class DeviceService:
     async def get_device(self, principal: Principal, device_id: str) -> schemas.Device:
         return self.device_out(await tenancy.get(Device.all(), device_id, principal))
 
-    async def rotate_device_key(self, principal: Principal, device_id: str) -> schemas.Key:
-        device = await tenancy.get(
-            Device.filter(revoked_at__isnull=True), device_id, principal, write=True
+    async def rotate_key(
+        self, model: type[Device] | type[Gateway], principal: Principal, object_id: str
+    ) -> schemas.Key:
+        """A new key for a device or gateway; the old one stops working at once."""
+        keyed = await tenancy.get(
+            model.filter(revoked_at__isnull=True), object_id, principal, write=True
         )
         key = new_secret()
-        device.key_hash = token_hash(key)
-        await device.save(update_fields=["key_hash"])
-        self._forget(device.id)
+        keyed.key_hash = token_hash(key)
+        await keyed.save(update_fields=["key_hash"])
+        self._forget(keyed.id)
         return schemas.Key(key)
 
-    async def revoke_device(self, principal: Principal, device_id: str) -> None:
-        device = await tenancy.get(Device.all(), device_id, principal, write=True)
-        if device.revoked_at is None:
-            device.revoked_at = self.clock.now()
-            # The key can never match again: a revoked device keeps its readings, not its key.
-            device.key_hash = f"revoked:{uuid.uuid4().hex}"[:64]
-            await device.save(update_fields=["revoked_at", "key_hash"])
-        self._forget(device.id)
+    async def revoke(
+        self, model: type[Device] | type[Gateway], principal: Principal, object_id: str
+    ) -> None:
+        """Revoke a device or gateway: it stays listed (a device keeps its readings), but its
+        key can never match again."""
+        keyed = await tenancy.get(model.all(), object_id, principal, write=True)
+        if keyed.revoked_at is None:
+            keyed.revoked_at = self.clock.now()
+            keyed.key_hash = f"revoked:{uuid.uuid4().hex}"[:64]
+            await keyed.save(update_fields=["revoked_at", "key_hash"])
+        self._forget(keyed.id)
 
     async def readings(
         self,
@@ -328,23 +334,6 @@ class DeviceService:
         rows, next_cursor = await page(tenancy.scope(Gateway.all(), principal), cursor, limit)
         return schemas.GatewayList([self.gateway_out(g) for g in rows], next_cursor)
 
-    async def rotate_gateway_key(self, principal: Principal, gateway_id: str) -> schemas.Key:
-        gateway = await tenancy.get(
-            Gateway.filter(revoked_at__isnull=True), gateway_id, principal, write=True
-        )
-        key = new_secret()
-        gateway.key_hash = token_hash(key)
-        await gateway.save(update_fields=["key_hash"])
-        self._forget(gateway.id)
-        return schemas.Key(key)
-
-    async def revoke_gateway(self, principal: Principal, gateway_id: str) -> None:
-        gateway = await tenancy.get(Gateway.all(), gateway_id, principal, write=True)
-        if gateway.revoked_at is None:
-            gateway.revoked_at = self.clock.now()
-            gateway.key_hash = f"revoked:{uuid.uuid4().hex}"[:64]
-            await gateway.save(update_fields=["revoked_at", "key_hash"])
-        self._forget(gateway.id)
 
 
 def _fields(struct: object) -> dict[str, object]:
