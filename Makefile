@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml examples/minori-hello/pyproject.toml
 # (then translate what is new: tests/mobile_api/test_catalogs.py fails until every id is).
 HELLO_LOCALE := examples/minori-hello/minori_hello/locale
 catalogs: .venv
-	$(BIN)/pybabel -q extract --no-location --sort-output -o core/locale/minori.pot core mobile_api plugins
+	$(BIN)/pybabel -q extract --no-location --sort-output -o core/locale/minori.pot core mobile_api
 	$(BIN)/pybabel -q update -i core/locale/minori.pot -d core/locale -D minori
 	$(BIN)/pybabel -q extract --no-location --sort-output -o $(HELLO_LOCALE)/hello.pot $(HELLO_LOCALE)/..
 	$(BIN)/pybabel -q update -i $(HELLO_LOCALE)/hello.pot -d $(HELLO_LOCALE) -D hello

@@ -32,6 +32,7 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 import sys
 import threading
 import time
@@ -51,15 +52,20 @@ from harness import (
     DEFAULT_MQTT_URL,
     DEFAULT_PG_URL,
     HOST,
+    PLUGIN_SETS,
+    CpuMeter,
     IngestTally,
     bench_settings,
     cpu_seconds,
+    cpu_summary,
     fresh_database,
     ingest_worker,
+    mqtt_broker,
     percentile,
     postgres_reachable,
     seed,
     server_process,
+    wait_for_quiet,
 )
 
 PUSH_TOKEN = "bench-farmer-phone"  # noqa: S105 (an FCM registration token of the stand-in)
@@ -69,6 +75,7 @@ BACKGROUND_WORKERS = 32
 BACKGROUND_BATCH = 100
 BACKGROUND_MAX_S = 600.0
 WARMUP_TRIGGERS = 5
+TRIGGER_ID = re.compile(r"(?:warm-up|idle|loaded)-(?:http|mqtt)-\d+")
 
 
 # the server process: the app and the FCM stand-in together
@@ -108,9 +115,11 @@ def _report_arrivals(fcm: Any, arrivals: Connection) -> None:
         offset = time.monotonic() - time.perf_counter()
         for push in received[sent:]:
             data = push.message.get("data", {})
-            reading = data.get("reading") or push.message.get("notification", {}).get(
-                "body", ""
-            ).removeprefix("Reading ").removesuffix(" says the door is open.")
+            # The body names the reading ("Reading <id> says the door is open.", in the
+            # farmer's language): find the trigger's id in it.
+            body = push.message.get("notification", {}).get("body", "")
+            found = TRIGGER_ID.search(body)
+            reading = data.get("reading") or (found.group(0) if found else body)
             arrivals.send((round((push.at + offset) * 1e9), reading, data.get("alert_id")))
         sent = len(received)
 
@@ -267,6 +276,7 @@ class Latencies:
     missing: int = 0
     failed: int = 0
     seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
 def door_reading(reading_id: str) -> dict[str, Any]:
@@ -362,20 +372,21 @@ def run_backend(backend: str, args: argparse.Namespace) -> Run:
     began = time.monotonic()
     kinds = ["HTTP"] + ([] if args.skip_mqtt else ["MQTT"])
     per_case = args.triggers
-    with fresh_database(backend, args.pg_url, "alerts") as database:
+    with fresh_database(backend, args.pg_url, "alerts", args.plugins) as database:
         run = Run(backend, database.label)
         background_devices = 64
         seeded = seed(
             database.url,
             devices=background_devices + (per_case * 2 + WARMUP_TRIGGERS) * len(kinds),
             push_token=PUSH_TOKEN,
+            plugin_set=args.plugins,
         )
         load_devices = seeded.devices[:background_devices]
         trigger_devices = seeded.devices[background_devices:]
         tag = uuid.uuid4().hex[:10]
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = {"plugin_set": args.plugins}
         if not args.skip_mqtt:
-            overrides = {
+            overrides |= {
                 "mqtt_url": args.mqtt_url,
                 "mqtt_client_id": f"minori-bench-{tag}",
                 "mqtt_share_group": f"bench{tag}",
@@ -395,8 +406,13 @@ def run_backend(backend: str, args: argparse.Namespace) -> Run:
                 async def all_cases() -> None:
                     arrivals = Arrivals(receive, asyncio.get_running_loop())
 
+                    load_pid: list[int | None] = [None]
+
                     async def cases(state: str, offset: int, count: int = per_case) -> None:
                         for index, kind in enumerate(kinds):
+                            meter = CpuMeter(
+                                {"server": process.pid, "bench": os.getpid(), "load": load_pid[0]}
+                            )
                             start = offset + index * count
                             devices = trigger_devices[start : start + count]
                             print(f"{backend}: {kind} {state} ...", file=sys.stderr)
@@ -414,6 +430,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Run:
                                     args.gap,
                                 )
                             if state != "warm-up":
+                                case.cpu = meter.read()
                                 run.cases.append(case)
 
                     # The first pushes after start-up open connections and warm caches.
@@ -428,6 +445,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Run:
                     background = await asyncio.to_thread(
                         start_load, base_url, load_devices, run.target, BACKGROUND_MAX_S
                     )
+                    load_pid[0] = background.process.pid
                     await asyncio.sleep(1.0)
                     try:
                         await cases("loaded", len(kinds) * per_case)
@@ -480,7 +498,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     )
     print(
         f"{'backend':<11}{'case':<14}{'pushes':>7}{'missing':>8}{'p50 ms':>8}{'p90 ms':>8}"
-        f"{'p99 ms':>8}{'max ms':>8}{'goal p99':>10}{'202 p50':>9}{'202 p99':>9}{'took s':>8}"
+        f"{'p99 ms':>8}{'max ms':>8}{'goal p99':>14}{'202 p50':>9}{'202 p99':>9}{'took s':>8}"
     )
     for run in runs:
         for case in run.cases:
@@ -491,10 +509,11 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             print(
                 f"{run.label:<11}{case.label:<14}{len(v):>7}{case.missing + case.failed:>8}"
                 f"{percentile(v, 50):>8.1f}{percentile(v, 90):>8.1f}{percentile(v, 99):>8.1f}"
-                f"{max(v, default=float('nan')):>8.1f}{f'<{goal} {met}':>10}"
+                f"{max(v, default=float('nan')):>8.1f}{f'<{goal} {met}':>14}"
                 f"{fmt(percentile(answers, 50)):>9}{fmt(percentile(answers, 99)):>9}"
                 f"{case.seconds:>8.1f}"
             )
+            print(f"{'':<25}CPU in cores: {cpu_summary(case.cpu)}")
         print(
             f"{run.label:<11}background: calibrated {run.calibration:.0f} readings/s "
             f"(closed loop, {CALIBRATION_WORKERS} connections, batches of {BACKGROUND_BATCH}), "
@@ -506,11 +525,24 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
         if run.unexpected_pushes:
             print(f"    {run.unexpected_pushes} triggers were pushed more than once")
         print(f"{run.label:<11}run took {run.wall_s:.0f} s\n")
+    broker = (
+        "a Mosquitto of the benchmark's own (stock limits)"
+        if args.mqtt_url == "private"
+        else args.mqtt_url
+    )
     print(
         "202 p50/p99: HTTP only, the answer to the trigger's POST (its reading committed). "
-        "missing: no 202 or no push within "
-        f"{TRIGGER_TIMEOUT_S:g} s."
+        f"missing: no 202 or no push within {TRIGGER_TIMEOUT_S:g} s. MQTT broker: {broker}. "
+        "CPU in cores over each case (1.00 = one core busy): server = the app and the FCM "
+        "stand-in, bench = the trigger sender, load = the background load process, "
+        "other = everything else on the machine."
     )
+    if any(c.cpu.get("other", 0) >= 0.25 for r in runs for c in r.cases):
+        print(
+            "note: other processes used a quarter of a core or more during some cases; the "
+            "machine was shared, so those latencies are high and noisy. Run again on an idle "
+            "machine to compare."
+        )
 
 
 def fmt(value: float) -> str:
@@ -526,8 +558,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--calibration", type=float, default=3.0, help="seconds of full-speed ingest"
     )
+    parser.add_argument(
+        "--plugins",
+        choices=PLUGIN_SETS,
+        default="repo",
+        help="repo: plugins.toml plus the sensors plugin; sensors: the sensors plugin alone",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        help="before each backend, wait up to this many seconds for an idle machine",
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
-    parser.add_argument("--mqtt-url", default=DEFAULT_MQTT_URL)
+    parser.add_argument(
+        "--mqtt-url",
+        default=DEFAULT_MQTT_URL,
+        help="private (default): a Mosquitto of this benchmark's own on a free loopback port; "
+        "or a broker, e.g. mqtt://127.0.0.1:1883 (every consumer there gets the messages)",
+    )
     args = parser.parse_args(argv)
     if args.triggers < 1 or args.gap < 0 or args.calibration <= 0:
         parser.error("--triggers must be >= 1, --gap >= 0, --calibration > 0")
@@ -537,8 +586,21 @@ def main(argv: list[str] | None = None) -> None:
         print(f"skipping PostgreSQL: not reachable at {args.pg_url} ({why})", file=sys.stderr)
         backends.remove("postgres")
     began = time.monotonic()
-    runs = [run_backend(backend, args) for backend in backends]
+    runs = []
+    failures = []
+    for backend in backends:
+        wait_for_quiet(args.wait_idle)
+        try:
+            with mqtt_broker("none" if args.skip_mqtt else args.mqtt_url) as url:
+                runs.append(
+                    run_backend(backend, argparse.Namespace(**{**vars(args), "mqtt_url": url}))
+                )
+        except SystemExit as exc:  # one backend failing still reports the others
+            print(f"{backend}: stopped: {exc}", file=sys.stderr)
+            failures.append(f"{backend}: {exc}")
     report(runs, args)
+    for failure in failures:
+        print(f"not measured: {failure}")
     print(f"total {time.monotonic() - began:.0f} s")
 
 

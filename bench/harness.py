@@ -10,8 +10,10 @@ import asyncio
 import itertools
 import multiprocessing
 import os
+import shutil
 import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +37,7 @@ SECRET = "bench-secret-key-that-is-long-enough-for-hs256"  # noqa: S105 (a throw
 PASSWORD = "bench password 1234"  # noqa: S105
 FARMER = "bench-farmer"
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+DEFAULT_MQTT_URL = "private"
 PROBE = "sensors.probe"
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
 
@@ -43,12 +45,17 @@ COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
 # settings and databases
 
 
-def bench_settings(database_url: str, **overrides: Any) -> Any:
-    """The repo's plugins plus the test-only ``sensors`` plugin (device kind ``sensors.probe``:
-    ``door`` 0..1 raises a critical alert, ``temperature`` -40..85 does not)."""
+PLUGIN_SETS = ("repo", "sensors")
+
+
+def bench_settings(database_url: str, plugin_set: str = "repo", **overrides: Any) -> Any:
+    """The test-only ``sensors`` plugin (device kind ``sensors.probe``: ``door`` 0..1 raises
+    a critical alert, ``temperature`` -40..85 does not) after the repo's plugins from
+    plugins.toml (``plugin_set`` "repo", as tests/conftest.py's ``sensor_settings``), or
+    alone ("sensors": core and the probe only, when a plugin in progress does not start)."""
     from core.settings import PluginEntry, load_plugins_file, load_settings
 
-    plugins = dict(load_plugins_file(ROOT / "plugins.toml"))
+    plugins = dict(load_plugins_file(ROOT / "plugins.toml")) if plugin_set == "repo" else {}
     plugins["sensors"] = PluginEntry(module="tests.sensors:sensors")
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -121,12 +128,14 @@ class Database:
 
 
 @contextmanager
-def fresh_database(backend: str, pg_admin_url: str, tag: str) -> Iterator[Database]:
+def fresh_database(
+    backend: str, pg_admin_url: str, tag: str, plugin_set: str = "repo"
+) -> Iterator[Database]:
     """A migrated database of its own, removed afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="minori-bench-") as tmp:
             database = Database("sqlite", f"sqlite://{Path(tmp) / f'{tag}.db'}", folder=Path(tmp))
-            migrate(database.url)
+            migrate(database.url, plugin_set)
             yield database
         return
     name = f"minori_bench_{tag}_{uuid.uuid4().hex[:8]}"
@@ -136,7 +145,7 @@ def fresh_database(backend: str, pg_admin_url: str, tag: str) -> Iterator[Databa
     try:
         with tempfile.TemporaryDirectory(prefix="minori-bench-") as tmp:
             database.folder = Path(tmp)
-            migrate(database.url)
+            migrate(database.url, plugin_set)
             yield database
     finally:
         _pg_admin(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -155,16 +164,53 @@ def _pg_admin(admin_url: str, sql: str) -> None:
     asyncio.run(run())
 
 
-def migrate(database_url: str) -> None:
+def _isolated_call(connection: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        connection.send((True, fn(*args)))
+    except BaseException as exc:
+        connection.send((False, f"{type(exc).__name__}: {exc}"))
+
+
+def isolated(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a fresh process: tortoise keeps per-model state (its SQL placeholder
+    style among it) across inits, so a process that used the ORM on SQLite writes broken SQL
+    on PostgreSQL. The benchmark processes never touch the ORM themselves."""
+    spawn = multiprocessing.get_context("spawn")
+    receive, send = spawn.Pipe(duplex=False)
+    process = spawn.Process(target=_isolated_call, args=(send, fn, args), daemon=True)
+    process.start()
+    try:
+        while not receive.poll(0.2):
+            if not process.is_alive():
+                raise SystemExit(f"{fn.__name__} died with exit code {process.exitcode}")
+        ok, value = receive.recv()
+    finally:
+        process.join(timeout=30)
+    if not ok:
+        raise SystemExit(f"{fn.__name__} failed: {value}")
+    return value
+
+
+def migrate(database_url: str, plugin_set: str = "repo") -> None:
+    isolated(_migrate, database_url, plugin_set)
+
+
+def _migrate(database_url: str, plugin_set: str) -> None:
     from core.clock import SystemClock
     from core.db import migrate as apply
     from core.db import tortoise_config
     from core.registry import PluginRegistry
 
-    settings = bench_settings(database_url)
+    settings = bench_settings(database_url, plugin_set)
     registry = PluginRegistry.load(settings, SystemClock())
     config = tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])
-    asyncio.run(apply(config))
+    try:
+        asyncio.run(apply(config))
+    except Exception as exc:
+        raise SystemExit(
+            f"migrating a fresh database failed ({type(exc).__name__}: {exc}); with a plugin "
+            "in progress, try --plugins sensors (core and the probe plugin only)"
+        ) from exc
 
 
 @dataclass
@@ -175,7 +221,13 @@ class Seeded:
     """(device id, device key) per device, in creation order."""
 
 
-def seed(database_url: str, devices: int, push_token: str | None = None) -> Seeded:
+def seed(
+    database_url: str, devices: int, push_token: str | None = None, plugin_set: str = "repo"
+) -> Seeded:
+    return isolated(_seed, database_url, devices, push_token, plugin_set)  # type: ignore[no-any-return]
+
+
+def _seed(database_url: str, devices: int, push_token: str | None, plugin_set: str) -> Seeded:
     """One farm with one member (the farmer), ``devices`` probes with their keys, and
     optionally a push token for the farmer (as tests/core/test_alerts_and_push.py adds one)."""
     from core.alerts.models import PushToken
@@ -187,7 +239,7 @@ def seed(database_url: str, devices: int, push_token: str | None = None) -> Seed
     from core.registry import PluginRegistry
     from core.telemetry.models import Device
 
-    settings = bench_settings(database_url)
+    settings = bench_settings(database_url, plugin_set)
     registry = PluginRegistry.load(settings, SystemClock())
     config = tortoise_config(database_url, [p.plugin for p in registry.active if p.plugin])
 
@@ -235,6 +287,53 @@ def seed(database_url: str, devices: int, push_token: str | None = None) -> Seed
             await context.close_connections()
 
     return asyncio.run(work())
+
+
+# a broker of the benchmark's own
+
+
+@contextmanager
+def mqtt_broker(url: str) -> Iterator[str]:
+    """The broker URL to use: ``url`` as given, or for ``private`` a Mosquitto started here on
+    a free loopback port with the stock limits (``max_queued_messages 1000``,
+    ``max_inflight_messages 20``), stopped afterwards. On a shared broker every consumer of
+    ``minori/+/+/up`` (other apps, tests, a demo) gets the benchmark's messages, and the
+    benchmark's consumer gets theirs."""
+    if url != "private":
+        yield url
+        return
+    binary = shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+    )
+    if binary is None:
+        raise SystemExit("no mosquitto binary for --mqtt-url private; name a broker URL instead")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="minori-bench-mqtt-") as tmp:
+        config = Path(tmp) / "mosquitto.conf"
+        config.write_text(
+            f"listener {port} {HOST}\nallow_anonymous true\npersistence false\n"
+            "log_dest none\nsys_interval 1\n"
+        )
+        broker = subprocess.Popen(  # noqa: S603 (a fixed binary and a config written here)
+            [binary, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                with socket.socket() as sock:
+                    if sock.connect_ex((HOST, port)) == 0:
+                        break
+                if broker.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("the private mosquitto did not start")
+                time.sleep(0.05)
+            yield f"mqtt://{HOST}:{port}"
+        finally:
+            broker.terminate()
+            try:
+                broker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                broker.kill()
+                broker.wait()
 
 
 # the server process
@@ -316,6 +415,37 @@ class CpuMeter:
             else:
                 groups["other"] += used
         return {label: used / elapsed for label, used in groups.items()} if elapsed else {}
+
+
+def machine_busy_cores(seconds: float = 1.0) -> float | None:
+    """Cores busy over the next ``seconds`` (all processes; Linux only, else None)."""
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except OSError:
+            return None
+        idle = values[3] + values[4]
+        return sum(values) - idle, sum(values)
+
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    if first is None or second is None or second[1] == first[1]:
+        return None
+    return (second[0] - first[0]) / (second[1] - first[1]) * (os.cpu_count() or 1)
+
+
+def wait_for_quiet(max_wait: float, below: float = 0.3) -> None:
+    """Wait at most ``max_wait`` seconds until the machine has been nearly idle (fewer than
+    ``below`` cores busy) for a second: a shared machine skews every figure."""
+    if max_wait <= 0:
+        return
+    deadline = time.monotonic() + max_wait
+    busy = machine_busy_cores()
+    while busy is not None and busy >= below and time.monotonic() < deadline:
+        print(f"  waiting for a quiet machine: {busy:.2f} cores busy", file=sys.stderr)
+        busy = machine_busy_cores()
 
 
 def cpu_summary(cores: dict[str, float]) -> str:
@@ -431,7 +561,9 @@ async def ingest_worker(
                 while delay > 0 and not stop():
                     await asyncio.sleep(min(delay, 0.05))
                     delay = next_at - time.monotonic()
-                next_at += interval
+                # Behind by more than a slot (a slow answer): skip the missed slots rather
+                # than burst to catch up, so the rate never exceeds the one asked for.
+                next_at = max(next_at + interval, time.monotonic())
             sent = time.monotonic()
             if sent >= end or stop():
                 break

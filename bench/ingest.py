@@ -49,6 +49,7 @@ from harness import (
     DEFAULT_MQTT_URL,
     DEFAULT_PG_URL,
     HOST,
+    PLUGIN_SETS,
     CpuMeter,
     Database,
     IngestTally,
@@ -57,15 +58,17 @@ from harness import (
     cpu_summary,
     fresh_database,
     ingest_worker,
+    mqtt_broker,
     percentile,
     postgres_reachable,
     seed,
     serve_minori,
     server_process,
+    wait_for_quiet,
 )
 
 MQTT_POLL_S = 0.05
-MQTT_STALL_S = 3.0
+MQTT_STALL_S = 5.0
 GOAL = 0.25
 
 
@@ -130,8 +133,11 @@ async def drive(
 def run_http(database: Database, batch: int, args: argparse.Namespace) -> Case:
     began = time.monotonic()
     case = Case(database.backend, database.label, batch)
-    seeded = seed(database.url, devices=args.concurrency)
-    with server_process(serve_minori, {}, database.url) as (base_url, process):
+    seeded = seed(database.url, devices=args.concurrency, plugin_set=args.plugins)
+    with server_process(serve_minori, {"plugin_set": args.plugins}, database.url) as (
+        base_url,
+        process,
+    ):
         meter = CpuMeter({"server": process.pid, "bench": os.getpid()})
         case.tally = asyncio.run(drive(base_url, seeded.devices, batch, args.warmup, args.seconds))
         case.cpu = meter.read()
@@ -255,21 +261,24 @@ def postgres_ceiling(database: Database, rows: list[tuple[object, ...]]) -> floa
 def run_mqtt(database: Database, args: argparse.Namespace) -> MqttCase:
     began = time.monotonic()
     case = MqttCase(database.backend, database.label)
-    seeded = seed(database.url, devices=args.concurrency)
-    tag = uuid.uuid4().hex[:10]
-    overrides = {
-        "mqtt_url": args.mqtt_url,
-        "mqtt_client_id": f"minori-bench-{tag}",
-        "mqtt_share_group": f"bench{tag}",
-    }
-    try:
-        with server_process(serve_minori, overrides, database.url) as (base_url, process):
-            wait_for_consumer(base_url)
-            meter = CpuMeter({"server": process.pid, "bench": os.getpid()})
-            asyncio.run(publish_and_wait(database, seeded, args, case))
-            case.cpu = meter.read()
-    finally:
-        asyncio.run(forget_session(args.mqtt_url, overrides["mqtt_client_id"]))
+    seeded = seed(database.url, devices=args.concurrency, plugin_set=args.plugins)
+    with mqtt_broker(args.mqtt_url) as url:
+        args = argparse.Namespace(**{**vars(args), "mqtt_url": url})
+        tag = uuid.uuid4().hex[:10]
+        overrides = {
+            "plugin_set": args.plugins,
+            "mqtt_url": url,
+            "mqtt_client_id": f"minori-bench-{tag}",
+            "mqtt_share_group": f"bench{tag}",
+        }
+        try:
+            with server_process(serve_minori, overrides, database.url) as (base_url, process):
+                wait_for_consumer(base_url)
+                meter = CpuMeter({"server": process.pid, "bench": os.getpid()})
+                asyncio.run(publish_and_wait(database, seeded, args, case))
+                case.cpu = meter.read()
+        finally:
+            asyncio.run(forget_session(url, overrides["mqtt_client_id"]))
     case.wall_s = time.monotonic() - began
     return case
 
@@ -286,10 +295,12 @@ def wait_for_consumer(base_url: str) -> None:
 
 
 class DropCounter:
-    """Mosquitto's ``$SYS/broker/publish/messages/dropped``: broker-wide, cumulative,
-    republished every ``sys_interval`` (10 s by default), so a reading may lag."""
+    """Mosquitto's ``$SYS/broker/publish/messages/dropped``: broker-wide and cumulative,
+    retained, and republished at most every ``sys_interval`` (10 s by default) when it
+    changed."""
 
     TOPIC = "$SYS/broker/publish/messages/dropped"
+    SYS_INTERVAL_S = 10.0
 
     def __init__(self, client: aiomqtt.Client) -> None:
         self.client = client
@@ -301,25 +312,38 @@ class DropCounter:
         await self.client.subscribe(self.TOPIC)
         self.task = asyncio.create_task(self._listen())
 
-    async def _listen(self) -> None:
-        async for message in self.client.messages:
-            with contextlib.suppress(ValueError, TypeError):
-                self.values.append((time.monotonic(), int(message.payload)))  # type: ignore[arg-type]
-                self.arrived.set()
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
 
-    async def after(self, moment: float, within: float) -> int | None:
-        """The first value published after ``moment`` (time.monotonic()), waiting at most
-        ``within`` seconds; None when none came."""
-        try:
+    async def _listen(self) -> None:
+        with contextlib.suppress(aiomqtt.MqttError):
+            async for message in self.client.messages:
+                with contextlib.suppress(ValueError, TypeError):
+                    self.values.append((time.monotonic(), int(message.payload)))  # type: ignore[arg-type]
+                    self.arrived.set()
+
+    async def current(self, within: float = 5.0) -> int | None:
+        """The retained value, which comes at once on subscribing."""
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within):
-                while True:
-                    later = [value for at, value in self.values if at > moment]
-                    if later:
-                        return later[0]
+                await self.arrived.wait()
+        return self.values[-1][1] if self.values else None
+
+    async def settled(self, since: float) -> int | None:
+        """The value once every change made before ``since`` (time.monotonic()) has been
+        published: the first value after it, or the last one a sys_interval later."""
+        try:
+            async with asyncio.timeout(
+                max(0.0, since + self.SYS_INTERVAL_S + 1 - time.monotonic())
+            ):
+                while not any(at > since for at, _ in self.values):
                     self.arrived.clear()
                     await self.arrived.wait()
         except TimeoutError:
-            return None
+            pass
+        return self.values[-1][1] if self.values else None
 
 
 async def publish_and_wait(
@@ -362,18 +386,19 @@ async def publish_and_wait(
             await asyncio.sleep(MQTT_POLL_S)
 
     def client(name: str) -> aiomqtt.Client:
-        return aiomqtt.Client(
+        made = aiomqtt.Client(
             host,
             port,
             identifier=f"minori-bench-{name}-{uuid.uuid4().hex[:8]}",
             max_inflight_messages=args.mqtt_in_flight,
         )
+        made.pending_calls_threshold = args.mqtt_in_flight + 1  # many in flight is the point
+        return made
 
     async with contextlib.AsyncExitStack() as stack:
         drops = DropCounter(await stack.enter_async_context(client("sys")))
         await drops.start()
-        # The retained value comes at once on subscribing.
-        dropped_before = await drops.after(0.0, within=2.0)
+        dropped_before = await drops.current()
         clients = [
             await stack.enter_async_context(client("pub")) for _ in range(args.mqtt_publishers)
         ]
@@ -397,11 +422,11 @@ async def publish_and_wait(
                 break
             await asyncio.sleep(MQTT_POLL_S)
         if case.stored < case.published and dropped_before is not None:
-            dropped_after = await drops.after(moved_at, within=12.0)
+            # Drops happen while publishing: count those the broker made until then.
+            dropped_after = await drops.settled(start + case.publish_s)
             if dropped_after is not None:
                 case.broker_dropped = dropped_after - dropped_before
-        if drops.task is not None:
-            drops.task.cancel()
+        await drops.stop()
 
 
 async def forget_session(url: str, client_id: str) -> None:
@@ -415,6 +440,12 @@ async def forget_session(url: str, client_id: str) -> None:
 
 
 # the report
+
+
+def broker_label(url: str) -> str:
+    if url == "private":
+        return "a Mosquitto of the benchmark's own, stock limits"
+    return f"broker {url}"
 
 
 def report(cases: list[Case], mqtt: list[MqttCase], args: argparse.Namespace) -> None:
@@ -447,7 +478,8 @@ def report(cases: list[Case], mqtt: list[MqttCase], args: argparse.Namespace) ->
     if mqtt:
         backlog = f"at most {args.mqtt_backlog} unstored, " if args.mqtt_backlog else ""
         print(
-            f"\nMQTT: one reading per message, QoS 1, {args.mqtt_publishers} publisher "
+            f"\nMQTT ({broker_label(args.mqtt_url)}): one reading per message, QoS 1, "
+            f"{args.mqtt_publishers} publisher "
             f"connections x {args.mqtt_in_flight} publishes in flight ({backlog}as fast as the "
             f"broker acknowledges), up to {args.mqtt_messages} messages or {args.seconds:g} s; "
             "stored msg/s = stored / time from the first publish to the last stored reading.\n"
@@ -457,7 +489,9 @@ def report(cases: list[Case], mqtt: list[MqttCase], args: argparse.Namespace) ->
             f"{'all stored':>11}{'broker dropped':>15}{'took':>6}"
         )
         for m in mqtt:
-            dropped = "-" if m.broker_dropped is None else str(m.broker_dropped)
+            dropped = "unread" if m.broker_dropped is None else str(m.broker_dropped)
+            if m.stored >= m.published:
+                dropped = "-"
             print(
                 f"{m.label:<11}{m.published:>10}{m.published / m.publish_s:>10.0f}"
                 f"{m.stored:>9}{m.rate:>13.0f}"
@@ -470,8 +504,9 @@ def report(cases: list[Case], mqtt: list[MqttCase], args: argparse.Namespace) ->
                     "the broker acknowledged them to the publisher, then dropped them for the "
                     "consumer's session (Mosquitto's max_queued_messages, 1000 by default, "
                     "counts QoS 1 messages queued per client; the broker-wide drop counter "
-                    "moved by the figure shown). Use --mqtt-backlog 500 to publish no faster "
-                    "than the app stores."
+                    "$SYS/broker/publish/messages/dropped moved by the figure shown, when it "
+                    "could be read). Use --mqtt-backlog 300 to publish no faster than the app "
+                    "stores."
                 )
     print(
         f"\nratio: the app's readings/s over the ceiling's rows/s (goal: >= {GOAL:.0%}). "
@@ -503,8 +538,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--batches", default="100,1000", help="readings per request, comma-separated"
     )
+    parser.add_argument(
+        "--plugins",
+        choices=PLUGIN_SETS,
+        default="repo",
+        help="repo: plugins.toml plus the sensors plugin; sensors: the sensors plugin alone",
+    )
+    parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=0.0,
+        help="before each case, wait up to this many seconds for an idle machine",
+    )
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
-    parser.add_argument("--mqtt-url", default=DEFAULT_MQTT_URL)
+    parser.add_argument(
+        "--mqtt-url",
+        default=DEFAULT_MQTT_URL,
+        help="private (default): a Mosquitto of this benchmark's own on a free loopback port; "
+        "or a broker, e.g. mqtt://127.0.0.1:1883 (every consumer there gets the messages)",
+    )
     parser.add_argument("--mqtt-messages", type=int, default=30_000, help="at most, per backend")
     parser.add_argument("--mqtt-publishers", type=int, default=4, help="publisher connections")
     parser.add_argument("--mqtt-in-flight", type=int, default=32, help="publishes in flight each")
@@ -528,16 +580,25 @@ def main(argv: list[str] | None = None) -> None:
     began = time.monotonic()
     cases: list[Case] = []
     mqtt: list[MqttCase] = []
+    failures: list[str] = []
     for backend in backends:
-        for batch in batches:
-            print(f"{backend}: batches of {batch} ...", file=sys.stderr)
-            with fresh_database(backend, args.pg_url, f"b{batch}") as database:
-                cases.append(run_http(database, batch, args))
-        if not args.skip_mqtt:
-            print(f"{backend}: MQTT ...", file=sys.stderr)
-            with fresh_database(backend, args.pg_url, "mqtt") as database:
-                mqtt.append(run_mqtt(database, args))
+        try:
+            for batch in batches:
+                print(f"{backend}: batches of {batch} ...", file=sys.stderr)
+                wait_for_quiet(args.wait_idle)
+                with fresh_database(backend, args.pg_url, f"b{batch}", args.plugins) as database:
+                    cases.append(run_http(database, batch, args))
+            if not args.skip_mqtt:
+                print(f"{backend}: MQTT ...", file=sys.stderr)
+                wait_for_quiet(args.wait_idle)
+                with fresh_database(backend, args.pg_url, "mqtt", args.plugins) as database:
+                    mqtt.append(run_mqtt(database, args))
+        except SystemExit as exc:  # one backend failing still reports the others
+            print(f"{backend}: stopped: {exc}", file=sys.stderr)
+            failures.append(f"{backend}: {exc}")
     report(cases, mqtt, args)
+    for failure in failures:
+        print(f"not measured: {failure}")
     print(f"\ntotal {time.monotonic() - began:.0f} s")
 
 

@@ -416,7 +416,8 @@ class Idempotency(ASGIMiddleware):
 
 
 def document(app: Litestar, middleware: Idempotency) -> None:
-    """Describe the header and its answers on every POST it applies to (OpenAPI)."""
+    """Describe the header and its answers on every POST it applies to (OpenAPI); call after
+    ``core.openapi.document``. Safe to call again on the same document."""
     from litestar._openapi.plugin import OpenAPIPlugin
     from litestar.routes import HTTPRoute
 
@@ -440,7 +441,10 @@ def document(app: Litestar, middleware: Idempotency) -> None:
         handler = next((h for h in route.route_handlers if "POST" in h.http_methods), None)
         if operation is None or handler is None or not middleware.applies_to(handler, route.path):
             continue
-        operation.parameters = [*(operation.parameters or []), parameter]
+        present = operation.parameters or []
+        if any(getattr(p, "name", None) == HEADER for p in present):
+            continue  # a document shared by apps with the same routes is completed once
+        operation.parameters = [*present, parameter]
         responses: dict[str, Any] = operation.responses or {}
         for status, description in (
             ("409", "Conflicts with the current state, or the same key is still in progress"),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from tortoise.expressions import Case, Q, When
+from tortoise.expressions import Q
 
 from core import tenancy
 from core.alerts.models import Alert, AlertStatus, Notification, Severity
@@ -25,6 +25,7 @@ from core.i18n import DEFAULT_LANGUAGE, Text, as_text
 from core.identity.access import Principal
 from core.plugin import PluginContext
 from core.sync import Changes
+from mobile_api import hot
 from mobile_api.services import inbox_item
 
 ALERT_CARDS = 10
@@ -39,41 +40,42 @@ INITIAL_WINDOW = timedelta(days=30)
 """A first sync brings open and acknowledged alerts, plus what was resolved, and inbox items
 received, within this window; older ones stay reachable through the paged routes."""
 
-_RANK = Case(
-    *(When(severity=s.value, then=rank) for rank, s in enumerate(PRIORITY)),  # type: ignore[arg-type]
-    default=len(PRIORITY),  # type: ignore[arg-type]
-)
-"""Severity as a number to sort by: critical 0 … info 4."""
+
+
+def _text(message: dict[str, Any] | None, part: str, plain: str) -> Text:
+    stored = (message or {}).get(part)
+    return as_text(plain) if stored is None else msgspec.convert(stored, Text)
 
 
 def _message(alert: Alert, part: str) -> Text:
-    stored = (alert.message or {}).get(part)
-    if stored is None:
-        return as_text(getattr(alert, part))
-    return msgspec.convert(stored, Text)
+    return _text(alert.message, part, getattr(alert, part))
+
+
+def _text(message: dict[str, Any] | None, part: str, plain: str) -> Text:
+    stored = (message or {}).get(part)
+    return as_text(plain) if stored is None else msgspec.convert(stored, Text)
 
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
     """The caller's open alerts, critical first, at most ``ALERT_CARDS``."""
-    alerts = await (
-        tenancy.scope(Alert.filter(status=AlertStatus.OPEN), principal)
-        .annotate(rank=_RANK)
-        .order_by("rank", "-last_seen", "-id")
-        .limit(ALERT_CARDS)
-    )
-    return [
-        Card(
-            id=f"alert:{alert.id}",
-            type=f"alert.{Severity(alert.severity).value}",
-            priority=PRIORITY[Severity(alert.severity)],
-            title=_message(alert, "title"),
-            body=_message(alert, "body"),
-            created_at=alert.last_seen,
-            target_kind="alert",
-            target_id=str(alert.id),
+    cards = []
+    for alert_id, severity, message, title, body, last_seen in await hot.open_alerts(
+        principal, ALERT_CARDS
+    ):
+        level = Severity(severity)
+        cards.append(
+            Card(
+                id=f"alert:{alert_id}",
+                type=f"alert.{level.value}",
+                priority=PRIORITY[level],
+                title=_text(message, "title", title),
+                body=_text(message, "body", body),
+                created_at=last_seen,
+                target_kind="alert",
+                target_id=str(alert_id),
+            )
         )
-        for alert in alerts
-    ]
+    return cards
 
 
 def _alert_document(alert: Alert) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from core.i18n import as_text
 from core.identity.access import Principal
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
-from mobile_api import core_sources, schemas, services
+from mobile_api import core_sources, hot, schemas
 
 log = logging.getLogger("minori.mobile")
 
@@ -98,7 +98,7 @@ async def home(
 ) -> tuple[schemas.Home, str]:
     """The home screen and its ETag."""
     shown, unread = await asyncio.gather(
-        cards(registry, principal, language), services.unread(principal)
+        cards(registry, principal, language), hot.unread(principal)
     )
     answer = schemas.Home(cards=shown, unread=unread)
     # The answer differs by language and time zone too (times are shown in the user's).

@@ -97,5 +97,3 @@ async def mark_read(principal: Principal, notification_id: str, now: datetime) -
     await mine.filter(read_at__isnull=True).update(read_at=now)
 
 
-async def unread(principal: Principal) -> int:
-    return await Notification.filter(user_id=principal.user_id, read_at__isnull=True).count()

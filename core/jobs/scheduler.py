@@ -32,7 +32,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from core.clock import Clock
+from core.clock import Clock, use_clock
 from core.jobs import services
 from core.jobs.leader import AdvisoryLock, Leadership, SingleProcess
 from core.jobs.models import JobRun, RunOutcome
@@ -306,7 +306,8 @@ class Scheduler:
         started_at = self.clock.now()
         due = (fire_time or started_at).astimezone(UTC)
         task = asyncio.current_task()
-        with self.bind():
+        # Rows written by the run, its own record included, are stamped by the app's clock.
+        with self.bind(), use_clock(self.clock):
             values: dict[str, Any] = {
                 "manual": fire_time is None,
                 "started_at": started_at,

@@ -23,6 +23,8 @@ PRIORITY = 20
 """Below every alert: greetings are pleasant, never urgent."""
 PREVIEW = 80
 """Characters of the latest greeting shown on the card."""
+COUNTED = 99
+"""More greetings than this today show as "99+": the card is a nudge, not a report."""
 
 
 def local_midnight(now: datetime, timezone: str) -> datetime:
@@ -35,20 +37,22 @@ def local_midnight(now: datetime, timezone: str) -> datetime:
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
     today = local_midnight(ctx.clock.now(), principal.timezone)
-    count, latest = await services.greetings_since(principal, today)
-    if latest is None:
+    greetings = await services.todays_greetings(principal, today, COUNTED + 1)
+    if not greetings:
         return []
-    text = latest.text if len(latest.text) <= PREVIEW else latest.text[: PREVIEW - 1] + "…"
+    greeting_id, text, created_at = greetings[0]
+    count = f"{COUNTED}+" if len(greetings) > COUNTED else str(len(greetings))
+    preview = text if len(text) <= PREVIEW else text[: PREVIEW - 1] + "…"
     return [
         Card(
             id=f"greetings:{today.date().isoformat()}",
             type="greetings",
             priority=PRIORITY,
             title=_("Greetings today: {count}", count=count),
-            body=_("Latest: {text}", text=text),
-            created_at=latest.created_at,
+            body=_("Latest: {text}", text=preview),
+            created_at=created_at,
             target_kind="hello.greeting",
-            target_id=str(latest.id),
+            target_id=str(greeting_id),
         )
     ]
 

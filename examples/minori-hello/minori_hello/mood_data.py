@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002 - Japanese text is written with full-width punctuation
 """The synthetic greetings ``hello.mood`` learns from (model card: docs/models/hello.mood.md).
 
 There are no labelled greetings from users yet, so the model is trained on greetings composed

@@ -75,12 +75,15 @@ async def delete_greeting(ctx: PluginContext, principal: Principal, greeting_id:
         )
 
 
-async def greetings_since(principal: Principal, start: datetime) -> tuple[int, Greeting | None]:
-    """How many greetings the caller may see were posted since ``start``, and the latest."""
+async def todays_greetings(
+    principal: Principal, start: datetime, at_most: int
+) -> list[tuple[Any, str, datetime]]:
+    """``(id, text, created_at)`` of the greetings the caller may see posted since ``start``,
+    newest first, at most ``at_most`` of them: one light query, for the home screen."""
     visible = tenancy.scope(Greeting.filter(created_at__gte=start), principal)
-    count = await visible.count()
-    latest = await visible.order_by("-created_at", "-id").first() if count else None
-    return count, latest
+    return await visible.order_by("-created_at", "-id").limit(at_most).values_list(
+        "id", "text", "created_at"
+    )
 
 
 async def greeting_changes(
