@@ -1,4 +1,5 @@
 from tortoise import migrations
+from core.clock import now
 from tortoise.migrations import operations as ops
 from core.identity.models import OrganizationKind, Role
 from tortoise.fields.base import OnDelete
@@ -13,7 +14,7 @@ class Migration(migrations.Migration):
             name='Organization',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('name', fields.CharField(max_length=200)),
                 ('kind', fields.CharEnumField(description='FARM: farm\nFISHERY: fishery\nHUNTING_GROUP: hunting_group\nCOOP: coop', enum_type=OrganizationKind, max_length=20)),
                 ('region', fields.CharField(default='', max_length=200)),
@@ -26,7 +27,7 @@ class Migration(migrations.Migration):
             name='User',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('username', fields.CharField(unique=True, max_length=150)),
                 ('password_hash', fields.CharField(max_length=200)),
                 ('display_name', fields.CharField(default='', max_length=200)),
@@ -43,7 +44,7 @@ class Migration(migrations.Migration):
             name='RefreshToken',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('user', fields.ForeignKeyField('core.User', source_field='user_id', db_constraint=True, to_field='id', related_name='refresh_tokens', on_delete=OnDelete.CASCADE)),
                 ('family', fields.UUIDField(db_index=True)),
                 ('token_hash', fields.CharField(unique=True, max_length=64)),

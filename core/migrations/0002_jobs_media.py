@@ -1,4 +1,5 @@
 from tortoise import migrations
+from core.clock import now
 from tortoise.migrations import operations as ops
 from core.jobs.models import RunOutcome
 from tortoise.fields.base import OnDelete
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
             name='JobRun',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('job_id', fields.CharField(max_length=100)),
                 ('fire_time', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('manual', fields.BooleanField(default=False)),
@@ -34,7 +35,7 @@ class Migration(migrations.Migration):
             name='Media',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('uploader', fields.ForeignKeyField('core.User', source_field='uploader_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('sha256', fields.CharField(max_length=64)),

@@ -1,4 +1,5 @@
 from tortoise import migrations
+from core.clock import now
 from tortoise.migrations import operations as ops
 import functools
 from core.alerts.models import AlertStatus, PushStatus, Severity, Verdict
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
             name='Alert',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('plugin', fields.CharField(max_length=40)),
                 ('type', fields.CharField(max_length=60)),
@@ -55,7 +56,7 @@ class Migration(migrations.Migration):
             name='DeadLetter',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('topic', fields.CharField(max_length=300)),
                 ('payload', fields.TextField(unique=False)),
                 ('reason', fields.TextField(unique=False)),
@@ -67,7 +68,7 @@ class Migration(migrations.Migration):
             name='Device',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('kind', fields.CharField(max_length=100)),
                 ('name', fields.CharField(max_length=200)),
@@ -96,7 +97,7 @@ class Migration(migrations.Migration):
             name='Gateway',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('name', fields.CharField(max_length=200)),
                 ('key_hash', fields.CharField(unique=True, max_length=64)),
@@ -128,7 +129,7 @@ class Migration(migrations.Migration):
             name='Notification',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('user', fields.ForeignKeyField('core.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('plugin', fields.CharField(max_length=40)),
                 ('alert', fields.ForeignKeyField('core.Alert', source_field='alert_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
@@ -148,7 +149,7 @@ class Migration(migrations.Migration):
             name='DeliveryAttempt',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('notification', fields.ForeignKeyField('core.Notification', source_field='notification_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('token', fields.CharField(max_length=500)),
                 ('outcome', fields.CharField(max_length=20)),
@@ -161,7 +162,7 @@ class Migration(migrations.Migration):
             name='PushToken',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('user', fields.ForeignKeyField('core.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('token', fields.CharField(unique=True, max_length=500)),
                 ('kind', fields.CharField(max_length=10)),

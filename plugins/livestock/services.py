@@ -576,35 +576,60 @@ class History:
         return int(self.activity.shape[1])
 
 
-_SQLITE_HOURLY = """
-WITH wanted(id, i) AS (SELECT value, key FROM json_each(?))
-SELECT wanted.i,
-       CASE r.metric WHEN 'activity' THEN 0 WHEN 'rumination' THEN 1 ELSE 2 END,
-       CAST(strftime('%s', r.ts) AS INTEGER) / 3600,
-       avg(r.value)
-FROM wanted JOIN core_reading r ON r.device_id = wanted.id
-WHERE r.ts >= ? AND r.ts < ? AND r.metric IN ('activity', 'rumination', 'temperature')
-GROUP BY 1, 2, 3
-"""
+def _sqlite_hourly() -> str:
+    """Per device (driven by a JSON array of ids), the hours and values of each metric as
+    JSON arrays: correlated subqueries that each read one stretch of the
+    ``(device_id, metric, ts)`` index, no sorting, a few rows to decode in Python."""
+    hour = "CAST(strftime('%s', r.ts) AS INTEGER) / 3600"
+    arrays = [
+        f"(SELECT json_group_array({what}) FROM core_reading r WHERE r.device_id = wanted.id "  # noqa: S608
+        f"AND r.metric = '{metric}' AND r.ts >= ?2 AND r.ts < ?3)"
+        for metric in METRICS
+        for what in (hour, "r.value")
+    ]
+    return (
+        "WITH wanted(id, i) AS (SELECT value, key FROM json_each(?1)) "  # noqa: S608
+        f"SELECT wanted.i, {', '.join(arrays)} FROM wanted"
+    )
+
+
+_SQLITE_HOURLY = _sqlite_hourly()
 _POSTGRES_HOURLY = """
-SELECT wanted.i,
-       CASE r.metric WHEN 'activity' THEN 0 WHEN 'rumination' THEN 1 ELSE 2 END,
-       floor(extract(epoch FROM r.ts) / 3600)::bigint,
-       avg(r.value)
+SELECT wanted.i - 1, agg.metric, agg.hours, agg.vals
 FROM unnest($1::uuid[]) WITH ORDINALITY AS wanted(id, i)
-JOIN core_reading r ON r.device_id = wanted.id
-WHERE r.ts >= $2 AND r.ts < $3 AND r.metric IN ('activity', 'rumination', 'temperature')
-GROUP BY 1, 2, 3
+CROSS JOIN LATERAL (
+    SELECT CASE r.metric WHEN 'activity' THEN 0 WHEN 'rumination' THEN 1 ELSE 2 END AS metric,
+           array_agg(floor(extract(epoch FROM r.ts) / 3600)::bigint) AS hours,
+           array_agg(r.value) AS vals
+    FROM core_reading r
+    WHERE r.device_id = wanted.id AND r.ts >= $2 AND r.ts < $3
+      AND r.metric IN ('activity', 'rumination', 'temperature')
+    GROUP BY r.metric
+) agg
 """
+"""Per device, by index (a lateral subquery, so the planner never hashes the whole table):
+the hours and values of each metric as arrays."""
+_numbers = msgspec.json.Decoder(list[float])
 
 
 async def _hourly_rows(
     device_ids: Sequence[uuid.UUID], start: datetime, end: datetime
 ) -> np.ndarray:
-    """``[rows, 4]``: device position, metric (0 activity, 1 rumination, 2 temperature),
-    hour since the epoch, the hour's mean value."""
+    """``[readings, 4]``: device position, metric (0 activity, 1 rumination, 2 temperature),
+    hour since the epoch, value."""
     client = Reading._meta.db
-    parts: list[np.ndarray] = []
+    devices: list[np.ndarray] = []
+    metrics: list[np.ndarray] = []
+    hours: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+
+    def add(position: int, metric: int, at: Sequence[float], value: Sequence[float]) -> None:
+        if len(at):
+            hours.append(np.asarray(at, dtype=np.float64))
+            values.append(np.asarray(value, dtype=np.float64))
+            devices.append(np.full(len(at), position, dtype=np.float64))
+            metrics.append(np.full(len(at), metric, dtype=np.float64))
+
     for first in range(0, len(device_ids), DEVICES_PER_QUERY):
         chunk = device_ids[first : first + DEVICES_PER_QUERY]
         async with client.acquire_connection() as connection:
@@ -613,15 +638,29 @@ async def _hourly_rows(
                     _SQLITE_HOURLY, (json.dumps([str(d) for d in chunk]), start, end)
                 )
                 rows = await cursor.fetchall()
-                offset = first
+                for row in rows:
+                    for metric in range(len(METRICS)):
+                        add(
+                            first + row[0],
+                            metric,
+                            _numbers.decode(row[1 + 2 * metric]),
+                            _numbers.decode(row[2 + 2 * metric]),
+                        )
             else:
-                rows = await connection.fetch(_POSTGRES_HOURLY, list(chunk), start, end)
-                offset = first - 1  # ORDINALITY counts from 1
-        if rows:
-            block = np.array(rows, dtype=np.float64).reshape(-1, 4)
-            block[:, 0] += offset
-            parts.append(block)
-    return np.concatenate(parts) if parts else np.empty((0, 4))
+                for position, metric, at, value in await connection.fetch(
+                    _POSTGRES_HOURLY, list(chunk), start, end
+                ):
+                    add(first + position, metric, at, value)
+    if not hours:
+        return np.empty((0, 4))
+    return np.column_stack(
+        [
+            np.concatenate(devices),
+            np.concatenate(metrics),
+            np.concatenate(hours),
+            np.concatenate(values),
+        ]
+    )
 
 
 async def history(
@@ -630,14 +669,22 @@ async def history(
     """The hourly history of ``animals`` animals from ``start`` (a whole hour) for ``hours``
     hours, from ``devices``: ``(device id, animal position)``."""
     assert start.minute == 0 and start.second == 0 and start.microsecond == 0
-    series = np.full((3, animals, hours), np.nan)
     rows = await _hourly_rows([d for d, _ in devices], start, start + timedelta(hours=hours))
+    size = 3 * animals * hours
+    sums = np.zeros(size)
+    counts = np.zeros(size)
     if rows.size:
         owner = np.array([a for _, a in devices], dtype=np.intp)
         column = rows[:, 2].astype(np.int64) - int(start.timestamp()) // 3600
         inside = (column >= 0) & (column < hours)
         rows, column = rows[inside], column[inside]
-        series[rows[:, 1].astype(np.intp), owner[rows[:, 0].astype(np.intp)], column] = rows[:, 3]
+        cell = (rows[:, 1].astype(np.intp) * animals + owner[rows[:, 0].astype(np.intp)]) * hours
+        cell += column
+        # Devices that report more than hourly: the hour's mean.
+        sums = np.bincount(cell, weights=rows[:, 3], minlength=size)
+        counts = np.bincount(cell, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series = np.where(counts > 0, sums / counts, np.nan).reshape(3, animals, hours)
     return History(start, series[0], series[1], series[2])
 
 

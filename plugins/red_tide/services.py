@@ -32,7 +32,7 @@ from core import tenancy
 from core.alerts.models import Severity
 from core.alerts.service import Subject, organization_members
 from core.errors import Conflict, Invalid, NotFound
-from core.i18n import Text
+from core.i18n import Text, as_text
 from core.identity.access import Principal
 from core.identity.models import Organization, OrganizationKind, Role, User
 from core.pagination import page
@@ -792,7 +792,9 @@ async def evaluate_areas(
             "findings": [_finding_out(f, names) for f in result.findings[:6]],
         }
         if Level.parse(area.level) is not result.level:
-            changes.append(await _change_level(ctx, area, result, detail, now))
+            change = await _change_level(ctx, area, result, detail, now)
+            if change is not None:
+                changes.append(change)
         elif detail != area.detail or abs(area.ratio - result.ratio) > 1e-9:
             area.detail = detail
             area.ratio = result.ratio
@@ -803,7 +805,7 @@ async def evaluate_areas(
 
 async def _change_level(
     ctx: PluginContext, area: SeaArea, result: Evaluation, detail: dict[str, Any], now: datetime
-) -> schemas.LevelChanged:
+) -> schemas.LevelChanged | None:
     previous = Level.parse(area.level)
     level = result.level
     farms = await FishFarm.filter(area=area).order_by("name")
@@ -827,12 +829,17 @@ async def _change_level(
         farms=[_id(f.id) for f in farms],
     )
     async with ctx.events.transaction():
-        area.level = level.label
-        area.level_since = now
-        area.detail = detail
-        area.ratio = result.ratio
-        area.updated_at = now
-        await area.save()
+        # Claim the change: of two evaluations racing (two replicas, two imports), only the
+        # one that moves the stored level tells the farms.
+        claimed = await SeaArea.filter(id=area.id, level=previous.label).update(
+            level=level.label,
+            level_since=now,
+            detail=detail,
+            ratio=result.ratio,
+            updated_at=now,
+        )
+        if not claimed:
+            return None
         await LevelChange.create(
             area=area, previous=previous.label, level=level.label, changed_at=now, detail=detail
         )
@@ -887,10 +894,10 @@ def _finding_text(top: Mapping[str, Any] | None, level: Level) -> Text:
 def join_lines(lines: Sequence[Text]) -> Text:
     """Texts one per line, each rendered in the reader's language."""
     if not lines:
-        return _("{text}", text="")
+        return as_text("")
     text = lines[-1]
     for line in reversed(lines[:-1]):
-        text = _("{first}\n{rest}", first=line, rest=text)
+        text = Text("{first}\n{rest}", {"first": line, "rest": text})  # no words to translate
     return text
 
 
@@ -1799,11 +1806,15 @@ def _hhmm(value: str) -> time:
     return time.fromisoformat(value)
 
 
-def _user_zone(user: User) -> ZoneInfo:
+def _zone_named(name: str | None) -> ZoneInfo:
     try:
-        return ZoneInfo(user.timezone)
+        return ZoneInfo(name or "Asia/Tokyo")
     except (KeyError, ValueError):
         return ZoneInfo("Asia/Tokyo")
+
+
+def _user_zone(user: User) -> ZoneInfo:
+    return _zone_named(user.timezone)
 
 
 async def get_subscription(ctx: PluginContext, principal: Principal) -> schemas.Subscription:
@@ -1949,8 +1960,7 @@ async def compose_bulletin(
 
 
 async def bulletin_for(ctx: PluginContext, principal: Principal, language: str) -> schemas.Bulletin:
-    user_zone = ZoneInfo(principal.timezone) if principal.timezone else ZoneInfo("Asia/Tokyo")
-    day = ctx.clock.now().astimezone(user_zone).date()
+    day = ctx.clock.now().astimezone(_zone_named(principal.timezone)).date()
     sub = await BulletinSubscription.get_or_none(user_id=principal.user_id)
     chosen = list(sub.areas) if sub else []
     if principal.role is not Role.MEMBER and not chosen:
@@ -2012,7 +2022,7 @@ async def send_bulletins(ctx: PluginContext, due: datetime) -> int:
 
 
 async def todays_bulletin(ctx: PluginContext, principal: Principal) -> BulletinDelivery | None:
-    day = ctx.clock.now().astimezone(ZoneInfo(principal.timezone)).date()
+    day = ctx.clock.now().astimezone(_zone_named(principal.timezone)).date()
     return await BulletinDelivery.get_or_none(user_id=principal.user_id, local_date=day)
 
 

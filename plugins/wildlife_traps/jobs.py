@@ -21,7 +21,7 @@ async def watch(ctx: PluginContext, due: datetime) -> None:
     confirmed = await services.confirm_due(ctx)
     welfare = await services.check_welfare(ctx)
     if confirmed or welfare:
-        ctx.logger.info("watch: %d triggers confirmed, %d welfare alerts", confirmed, welfare)
+        ctx.logger.info("watch: %d triggers confirmed, %d welfare alerts", len(confirmed), welfare)
 
 
 async def reminder(ctx: PluginContext, due: datetime) -> None:

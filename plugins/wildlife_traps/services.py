@@ -588,16 +588,21 @@ async def handle_readings(
         defaults={"organization_id": device.organization_id, "trap_id": trap.id},
     )
     ordered = sorted(readings, key=lambda r: r.ts)
+    created: list[TrapEvent] = []
     for reading in ordered:
         if reading.metric == "trigger":
-            await _trigger_reading(ctx, trap, state, device, reading)
+            event = await _trigger_reading(ctx, trap, state, device, reading)
+            if event is not None:
+                created.append(event)
     batteries = [r for r in ordered if r.metric == "battery_v"]
     if batteries and (state.battery_at is None or batteries[-1].ts >= state.battery_at):
         state.battery_v, state.battery_at = batteries[-1].value, batteries[-1].ts
     await state.save()
     if batteries:
         await _battery(ctx, trap, device, batteries[-1])
-    await confirm_due(ctx, trap_id=trap.id)
+    confirmed = await confirm_due(ctx, trap_id=trap.id) if created else set()
+    if all(event.id in confirmed for event in created):
+        return Handled(trap.id)  # nothing new waits out its debounce (the usual heartbeat)
     waiting = await TrapEvent.filter(trap_id=trap.id, kind=EventKind.TRIGGER).order_by("at").first()
     if waiting is None:
         return Handled(trap.id)
@@ -606,17 +611,17 @@ async def handle_readings(
 
 async def _trigger_reading(
     ctx: PluginContext, trap: Trap, state: SensorState, device: DeviceRef, reading: NewReading
-) -> None:
+) -> TrapEvent | None:
+    """Record a change of the trigger; return the trigger event it opened, if any."""
     if state.trigger_at is not None and reading.ts <= state.trigger_at:
-        return  # late and out of order: the state it reports is already superseded
+        return None  # late and out of order: the state it reports is already superseded
     if reading.ts < trap.created_at:
-        return  # from before the trap was registered: history, not an event
+        return None  # from before the trap was registered: history, not an event
     value = 1.0 if reading.value >= 0.5 else 0.0
     previous = state.trigger
     state.trigger, state.trigger_at = value, reading.ts
     if previous == value or (previous is None and value == 0.0):
-        return  # a heartbeat repeating the state, or a first report at rest
-    await trap.refresh_from_db()
+        return None  # a heartbeat repeating the state, or a first report at rest
     base = {
         "organization_id": trap.organization_id,
         "trap": trap,
@@ -627,9 +632,10 @@ async def _trigger_reading(
     if value == 1.0:
         if trap.state not in daily.SET_STATES:
             await TrapEvent.create(**base, kind=EventKind.IGNORED, data={"state": trap.state.value})
-            return
-        await TrapEvent.create(**base, kind=EventKind.TRIGGER, data={"reading": reading.message_id})
-        return
+            return None
+        return await TrapEvent.create(
+            **base, kind=EventKind.TRIGGER, data={"reading": reading.message_id}
+        )
     pending = (
         await TrapEvent.filter(trap_id=trap.id, device_id=device.id, kind=EventKind.TRIGGER)
         .order_by("-at")
@@ -642,24 +648,25 @@ async def _trigger_reading(
             kind=EventKind.BOUNCE, data={**pending.data, "held_s": held}
         )
         if bounced:
-            return
+            return None
     if trap.state is TrapState.SPRUNG:
         await TrapEvent.create(
             **base, kind=EventKind.RELEASED, data={"reading": reading.message_id}
         )
+    return None
 
 
-async def confirm_due(ctx: PluginContext, trap_id: Any = None) -> int:
-    """Spring every trap whose trigger has held for the debounce time; return how many
-    triggers were confirmed."""
+async def confirm_due(ctx: PluginContext, trap_id: Any = None) -> set[uuid.UUID]:
+    """Spring every trap whose trigger has held for the debounce time; return the ids of
+    the triggers confirmed."""
     cutoff = ctx.clock.now() - timedelta(seconds=ctx.settings.debounce_s)
     pending = TrapEvent.filter(kind=EventKind.TRIGGER, at__lte=cutoff)
     if trap_id is not None:
         pending = pending.filter(trap_id=trap_id)
-    confirmed = 0
+    confirmed = set()
     for event in await pending.order_by("at"):
         if await _confirm(ctx, event):
-            confirmed += 1
+            confirmed.add(event.id)
     return confirmed
 
 
@@ -764,25 +771,30 @@ def _sprung_body(ctx: PluginContext, at: datetime, probability: float | None) ->
 
 async def _features(ctx: PluginContext, trap: Trap, event: TrapEvent) -> TriggerFeatures:
     local = event.at.astimezone(zone_of(ctx))
-    triggers = (
+    recent = (
         await TrapEvent.filter(
             trap_id=trap.id,
-            kind=EventKind.SPRUNG,
+            kind__in=[EventKind.SPRUNG, EventKind.BOUNCE],
             at__gte=event.at - RECENT_TRIGGERS,
             at__lt=event.at,
         )
         .exclude(id=event.id)
-        .count()
+        .values_list("kind", "at")
     )
-    bounces = await TrapEvent.filter(
-        trap_id=trap.id, kind=EventKind.BOUNCE, at__gte=event.at - RECENT_BOUNCES, at__lt=event.at
-    ).count()
-    armed = (
-        await TrapEvent.filter(trap_id=trap.id, state_after=TrapState.ARMED, at__lte=event.at)
-        .order_by("-at")
-        .first()
+    triggers = sum(1 for kind, _at in recent if kind == EventKind.SPRUNG)
+    bounces = sum(
+        1 for kind, at in recent if kind == EventKind.BOUNCE and at >= event.at - RECENT_BOUNCES
     )
-    since = (event.at - armed.at).total_seconds() / 3600 if armed is not None else 24 * 30.0
+    if trap.state is TrapState.ARMED:
+        armed_at: datetime | None = trap.state_changed_at  # armed, reset or registered armed
+    else:
+        last = (
+            await TrapEvent.filter(trap_id=trap.id, state_after=TrapState.ARMED, at__lte=event.at)
+            .order_by("-at")
+            .first()
+        )
+        armed_at = last.at if last is not None else None
+    since = (event.at - armed_at).total_seconds() / 3600 if armed_at else 24 * 30.0
     return TriggerFeatures(
         local_hour=round(local.hour + local.minute / 60, 3),
         day_of_year=local.timetuple().tm_yday,

@@ -1,4 +1,5 @@
 from tortoise import migrations
+from core.clock import now
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from uuid import uuid4
@@ -14,7 +15,7 @@ class Migration(migrations.Migration):
             name='DailyTally',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('day', fields.DateField()),
                 ('greetings', fields.IntField()),
@@ -26,7 +27,7 @@ class Migration(migrations.Migration):
             name='Greeting',
             fields=[
                 ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('organization', fields.ForeignKeyField('core.Organization', source_field='organization_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('author', fields.ForeignKeyField('core.User', source_field='author_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
                 ('text', fields.TextField(unique=False)),
