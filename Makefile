@@ -4,10 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 BENCH_ARGS ?=
-DEMO_USER := admin
-DEMO_PASSWORD := minori-demo
 
 .PHONY: .venv lint test demo bench catalogs clean
 .DEFAULT_GOAL := test
@@ -39,21 +37,11 @@ lint: .venv
 test: .venv lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Migrates, seeds the demo city (every plugin's part), prints the logins and URLs, and serves
+# with the device simulators running. `make demo DEMO_ARGS=--reset` starts over.
+DEMO_ARGS ?=
 demo: .venv
-	$(BIN)/minori db migrate
-	@out=$$(echo '$(DEMO_PASSWORD)' | $(BIN)/minori users create $(DEMO_USER) --role admin \
-		--display-name 'Demo admin' 2>&1) && echo "$$out" || case "$$out" in \
-		*taken*) echo "user $(DEMO_USER) exists already";; \
-		*) echo "$$out" >&2; exit 1;; esac
-	@echo
-	@echo "Minori demo on http://127.0.0.1:8000  (user $(DEMO_USER), password $(DEMO_PASSWORD))"
-	@echo "  log in:  curl -s -X POST http://127.0.0.1:8000/api/v1/auth/token \\"
-	@echo "             -H 'Content-Type: application/json' \\"
-	@echo "             -d '{\"username\": \"$(DEMO_USER)\", \"password\": \"$(DEMO_PASSWORD)\"}'"
-	@echo "  then:    curl -s http://127.0.0.1:8000/api/v1/me -H 'Authorization: Bearer <access_token>'"
-	@echo "  OpenAPI: http://127.0.0.1:8000/schema  (document: /schema/openapi.json)"
-	@echo
-	exec $(BIN)/minori serve --host 127.0.0.1 --port 8000
+	exec $(BIN)/minori demo --host 127.0.0.1 --port 8000 $(DEMO_ARGS)
 
 bench: .venv
 	$(BIN)/python bench/api_baseline.py $(BENCH_ARGS)

@@ -18,8 +18,11 @@ arrived, or after a timeout): HTTP ``POST /api/v1/ingest`` and MQTT QoS 1 publis
 server and under background load: a separate process drives ``POST /api/v1/ingest`` at half
 the readings/s a short calibration measured (64 connections, batches of 100, closed loop).
 
+MQTT goes through a Mosquitto started for the run on a free loopback port unless
+``--mqtt-url`` names a broker. Each case also shows where the machine's CPU went.
+
     .venv/bin/python bench/alert_latency.py [--triggers 500] [--backend sqlite|postgres|both]
-                                            [--skip-mqtt]
+                                            [--skip-mqtt] [--plugins repo|sensors]
 
 A benchmark, never a test: it prints figures and asserts nothing about them.
 """
@@ -202,6 +205,7 @@ def load_process(
                     cap,
                     interval,
                     stop=lambda: stopping,
+                    phase=(interval or 0.0) * i / len(workers),
                 )
             )
             for i, (_device, key) in enumerate(workers)

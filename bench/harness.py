@@ -302,9 +302,9 @@ def mqtt_broker(url: str) -> Iterator[str]:
     if url != "private":
         yield url
         return
-    binary = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
+    # Debian installs the broker in sbin, which a user's PATH may lack.
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    binary = shutil.which("mosquitto", path=search)
     if binary is None:
         raise SystemExit("no mosquitto binary for --mqtt-url private; name a broker URL instead")
     port = free_port()
@@ -540,11 +540,13 @@ async def ingest_worker(
     interval: float | None = None,
     stop: Callable[[], bool] = lambda: False,
     max_requests: int = 1_000_000,
+    phase: float = 0.0,
 ) -> None:
     """One device posting batches on its own kept-alive connection until ``end``
     (``time.monotonic()``) or ``stop()``: back to back, or one batch every ``interval``
-    seconds. A request in flight is always let finish (an aborted upload makes the server
-    log a 500).
+    seconds, the first after ``phase`` seconds (paced workers spread over the interval rather
+    than firing together). A request in flight is always let finish (an aborted upload makes
+    the server log a 500).
 
     One httpx client per worker: a single shared AsyncClient spends more CPU in its pool
     bookkeeping than in HTTP as concurrency grows (encode/httpx#3215).
@@ -553,7 +555,7 @@ async def ingest_worker(
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     tag = prefix.encode()
     seq = itertools.count(0, batch)
-    next_at = time.monotonic()
+    next_at = time.monotonic() + phase
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
         for _ in range(max_requests):
             if interval is not None:

@@ -11,13 +11,18 @@ exactly that many at the end. Then the ceiling, with the same number of rows sha
 Python's ``sqlite3`` ``executemany`` in one transaction into an identical table (same DDL,
 WAL, ``synchronous=NORMAL``), or asyncpg ``copy_records_to_table`` into an identical table.
 
-MQTT: the app consumes ``$share/<group>/minori/+/+/up`` from Mosquitto with a client id and
-share group of its own (the session is removed afterwards); publishers here send one reading
-per message at QoS 1 as fast as the broker acknowledges them; the rate is measured from the
-first publish until every reading is stored (the table count is polled).
+MQTT: the app consumes ``$share/<group>/minori/+/+/up`` with a client id and share group of
+its own (the session is removed afterwards) from a Mosquitto started for the run on a free
+loopback port (``--mqtt-url`` names a shared broker instead); publishers here send one
+reading per message at QoS 1 as fast as the broker acknowledges them; the rate is measured
+from the first publish until every reading is stored (the table count is polled), and
+readings the broker dropped are counted.
+
+Every case also shows where the machine's CPU went (this server, this load generator,
+PostgreSQL, Mosquitto, everything else): figures taken on a busy machine say so.
 
     .venv/bin/python bench/ingest.py [--seconds 6] [--backend sqlite|postgres|both]
-                                     [--skip-mqtt]
+                                     [--skip-mqtt] [--plugins repo|sensors]
 
 A benchmark, never a test: it prints figures and asserts nothing about them.
 """

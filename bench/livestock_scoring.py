@@ -27,27 +27,47 @@ import os
 import platform
 import sqlite3
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import (
-    DEFAULT_PG_URL,
-    ROOT,
-    asyncpg_dsn,
-    bench_settings,
-    fresh_database,
-    postgres_reachable,
-)
+from harness import DEFAULT_PG_URL, ROOT, asyncpg_dsn, isolated, postgres_reachable
 
 HERD = 100
 HOURS = 170
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
+
+
+def settings_for(url: str):
+    """Core and the livestock plugin alone: the benchmark does not depend on the others."""
+    from core.settings import PluginEntry, load_settings
+
+    return load_settings(
+        {},
+        database_url=url,
+        secret_key="bench-secret-key-that-is-long-enough-for-hs256",  # noqa: S106
+        log_level="WARNING",
+        log_json=False,
+        plugins={"livestock": PluginEntry(module="plugins.livestock:plugin")},
+    )
+
+
+def config_for(url: str):
+    from core.clock import SystemClock
+    from core.db import tortoise_config
+    from core.registry import PluginRegistry
+
+    registry = PluginRegistry.load(settings_for(url), SystemClock())
+    return tortoise_config(url, [p.plugin for p in registry.active if p.plugin])
 
 
 def now_hour() -> datetime:
@@ -63,8 +83,10 @@ def series(animals: int, hours: int, rng: np.random.Generator) -> dict[str, np.n
     rumination = 18 * np.where((local >= 21) | (local < 5), 1.35, 0.85)[None, :] + rng.normal(
         0, 2.5, (animals, hours)
     )
-    temperature = 38.9 + 0.15 * np.cos(2 * np.pi * (local - 17) / 24)[None, :] + rng.normal(
-        0, 0.1, (animals, hours)
+    temperature = (
+        38.9
+        + 0.15 * np.cos(2 * np.pi * (local - 17) / 24)[None, :]
+        + rng.normal(0, 0.1, (animals, hours))
     )
     in_heat = rng.random(animals) < 0.03
     activity[in_heat, -6:] *= 4.2
@@ -75,30 +97,28 @@ def series(animals: int, hours: int, rng: np.random.Generator) -> dict[str, np.n
     }
 
 
-async def seed_records(url: str, animals: int, thermometers: float, start: datetime):  # noqa: ANN201
+async def seed_records(url: str, animals: int, thermometers: float, start: datetime):
     """Farms, members, animals with records, devices: through the ORM, in bulk."""
-    from core.clock import SystemClock
-    from core.db import bound, open_database, tortoise_config
+    from core.db import bound, open_database
     from core.identity.models import Organization, OrganizationKind, Role, User
     from core.identity.tokens import new_secret, token_hash
-    from core.registry import PluginRegistry
     from core.telemetry.models import Device
     from plugins.livestock.models import Animal, EventKind, ReproductiveEvent
 
-    settings = bench_settings(url)
-    registry = PluginRegistry.load(settings, SystemClock())
-    context = await open_database(
-        tortoise_config(url, [p.plugin for p in registry.active if p.plugin])
-    )
+    context = await open_database(config_for(url))
     collars: list[uuid.UUID] = []
     thermos: list[tuple[int, uuid.UUID]] = []
     try:
         with bound(context):
             day = timedelta(days=1)
             for farm in range((animals + HERD - 1) // HERD):
-                org = await Organization.create(name=f"Bench farm {farm}", kind=OrganizationKind.FARM)
+                org = await Organization.create(
+                    name=f"Bench farm {farm}", kind=OrganizationKind.FARM
+                )
                 user = await User.create(
-                    username=f"bench-{farm}", password_hash="x", role=Role.MEMBER
+                    username=f"bench-{farm}",
+                    password_hash="-",  # noqa: S106
+                    role=Role.MEMBER,
                 )
                 await user.organizations.add(org)
                 herd = [
@@ -118,10 +138,22 @@ async def seed_records(url: str, animals: int, thermometers: float, start: datet
                     events.append(
                         ReproductiveEvent(
                             organization_id=org.id, animal_id=animal.id, kind=EventKind.CALVING,
-                            at=start - (30 + i) * day,
+                            at=start - ((360 if i % 10 == 0 else 30) + i) * day,
                         )
                     )  # fmt: skip
-                    if i % 3 == 0:
+                    if i % 10 == 0:  # pregnant, due within the calving watch
+                        events += [
+                            ReproductiveEvent(
+                                organization_id=org.id, animal_id=animal.id,
+                                kind=EventKind.INSEMINATION, at=start - (272 + i % 10) * day,
+                            ),
+                            ReproductiveEvent(
+                                organization_id=org.id, animal_id=animal.id,
+                                kind=EventKind.PREGNANCY_CHECK, pregnant=True,
+                                at=start - 235 * day,
+                            ),
+                        ]  # fmt: skip
+                    elif i % 3 == 0:
                         events.append(
                             ReproductiveEvent(
                                 organization_id=org.id, animal_id=animal.id,
@@ -160,7 +192,7 @@ def reading_rows(
     data: dict[str, np.ndarray],
     start: datetime,
     text_times: bool,
-):  # noqa: ANN201
+):
     """Rows for ``core_reading``, a device at a time."""
     moments = [start + timedelta(hours=h) for h in range(HOURS)]
     stamps = [m.isoformat(" ") for m in moments] if text_times else moments
@@ -178,13 +210,13 @@ def reading_rows(
             yield (key, f"t{h}", stamps[h], "temperature", float(values[h]), received)
 
 
-def load_sqlite(path: str, rows) -> int:  # noqa: ANN001
+def load_sqlite(path: str, rows) -> int:
     connection = sqlite3.connect(path)
     count = 0
     try:
         connection.execute("PRAGMA synchronous=OFF")
         batch = []
-        sql = f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES (?,?,?,?,?,?)"
+        sql = f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES (?,?,?,?,?,?)"  # noqa: S608
         for row in rows:
             batch.append(row)
             if len(batch) == 200_000:
@@ -200,7 +232,7 @@ def load_sqlite(path: str, rows) -> int:  # noqa: ANN001
     return count
 
 
-async def load_postgres(url: str, rows) -> int:  # noqa: ANN001
+async def load_postgres(url: str, rows) -> int:
     import asyncpg
 
     connection = await asyncpg.connect(asyncpg_dsn(url))
@@ -210,7 +242,9 @@ async def load_postgres(url: str, rows) -> int:  # noqa: ANN001
         for row in rows:
             batch.append(row)
             if len(batch) == 200_000:
-                await connection.copy_records_to_table("core_reading", records=batch, columns=COLUMNS)
+                await connection.copy_records_to_table(
+                    "core_reading", records=batch, columns=COLUMNS
+                )
                 count += len(batch)
                 batch = []
         await connection.copy_records_to_table("core_reading", records=batch, columns=COLUMNS)
@@ -221,17 +255,15 @@ async def load_postgres(url: str, rows) -> int:  # noqa: ANN001
     return count
 
 
-async def score_twice(url: str, at: datetime) -> list:  # noqa: ANN401
+async def score_twice(url: str, at: datetime) -> list:
     from core.clock import FakeClock
-    from core.db import bound, open_database, tortoise_config
+    from core.db import bound, open_database
     from core.registry import PluginRegistry
     from plugins.livestock import scoring
 
-    settings = bench_settings(url)
+    settings = settings_for(url)
     registry = PluginRegistry.load(settings, FakeClock(at))
-    context = await open_database(
-        tortoise_config(url, [p.plugin for p in registry.active if p.plugin])
-    )
+    context = await open_database(config_for(url))
     ctx = registry.get("livestock").context
     assert ctx is not None
     reports = []
@@ -248,32 +280,69 @@ async def score_twice(url: str, at: datetime) -> list:  # noqa: ANN401
     return reports
 
 
-def bench(backend: str, animals: int, thermometers: float, pg_url: str) -> None:
+@contextmanager
+def fresh_database(backend: str, pg_url: str) -> Iterator[str]:
+    """A migrated database of its own (core and livestock), removed afterwards."""
+    from core.db import migrate
+
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="minori-livestock-") as tmp:
+            url = f"sqlite://{Path(tmp) / 'bench.db'}"
+            asyncio.run(migrate(config_for(url)))
+            yield url
+        return
+    import asyncpg
+
+    name = f"minori_bench_livestock_{uuid.uuid4().hex[:8]}"
+    url = urlunsplit(urlsplit(pg_url)._replace(path=f"/{name}"))
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(asyncpg_dsn(pg_url))
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        asyncio.run(migrate(config_for(url)))
+        yield url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def bench(backend: str, animals: int, thermometers: float, pg_url: str) -> list[str]:
+    """Seed, load and score on one backend; the lines to print. Runs in a process of its
+    own (tortoise keeps a backend's SQL style per process)."""
+    os.chdir(ROOT)  # the model artifacts are found from the repository root
+    out = []
     rng = np.random.default_rng(20261126)
     end = now_hour()
     start = end - timedelta(hours=HOURS - 1)
-    with fresh_database(backend, pg_url, "livestock") as database:
+    label = "SQLite" if backend == "sqlite" else "PostgreSQL"
+    with fresh_database(backend, pg_url) as url:
         began = time.perf_counter()
-        collars, thermos = asyncio.run(seed_records(database.url, animals, thermometers, end))
+        collars, thermos = asyncio.run(seed_records(url, animals, thermometers, end))
         data = series(animals, HOURS, rng)
         rows = reading_rows(collars, thermos, data, start, text_times=backend == "sqlite")
         if backend == "sqlite":
-            stored = load_sqlite(database.sqlite_path, rows)
+            stored = load_sqlite(url.removeprefix("sqlite://"), rows)
         else:
-            stored = asyncio.run(load_postgres(database.url, rows))
-        print(
-            f"{database.label}: {animals} animals, {len(thermos)} with a thermometer, "
+            stored = asyncio.run(load_postgres(url, rows))
+        out.append(
+            f"{label}: {animals} animals, {len(thermos)} with a thermometer, "
             f"{stored:,} readings seeded in {time.perf_counter() - began:.0f} s"
         )
         for run, (seconds, report) in enumerate(
-            asyncio.run(score_twice(database.url, end + timedelta(minutes=15))), start=1
+            asyncio.run(score_twice(url, end + timedelta(minutes=15))), start=1
         ):
             stages = ", ".join(f"{k} {v:.2f}" for k, v in report.seconds.items())
-            print(
+            out.append(
                 f"  run {run}: {seconds:6.2f} s  (estrus scored {report.estrus_scored}, "
-                f"calving {report.calving_scored}; alerts: {report.heats} heats, "
-                f"{report.calvings} calvings, {report.health} health)  stages s: {stages}"
+                f"calving {report.calving_scored}; alerts raised: {report.heats} heats, "
+                f"{report.calvings} calvings, {report.health} health)  stages (s): {stages}"
             )
+    return out
 
 
 def main() -> None:
@@ -283,7 +352,6 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--pg-url", default=os.environ.get("MINORI_BENCH_PG_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
-    os.chdir(ROOT)  # the model artifacts are found from the repository root
     print(
         f"livestock scoring: Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f}"
@@ -295,7 +363,8 @@ def main() -> None:
             if problem:
                 print(f"PostgreSQL: skipped ({problem})")
                 continue
-        bench(backend, args.animals, args.thermometers, args.pg_url)
+        for line in isolated(bench, backend, args.animals, args.thermometers, args.pg_url):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -561,7 +561,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
     )
     print(
         f"{'backend':<11}{'case':<22}{'pushes':>7}{'missing':>8}{'p50 ms':>9}{'p90 ms':>9}"
-        f"{'p99 ms':>9}{'max ms':>9}{'goal p99':>12}{'202 p50':>9}{'202 p99':>9}"
+        f"{'p99 ms':>9}{'max ms':>9}{'goal p99':>14}{'202 p50':>9}{'202 p99':>9}"
     )
     for run in runs:
         for case in run.cases:
@@ -572,7 +572,7 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
             print(
                 f"{run.label:<11}{case.label:<22}{len(v):>7}{case.missing + case.failed:>8}"
                 f"{fmt(percentile(v, 50)):>9}{fmt(percentile(v, 90)):>9}"
-                f"{fmt(percentile(v, 99)):>9}{fmt(max(v, default=float('nan'))):>9}{goal:>12}"
+                f"{fmt(percentile(v, 99)):>9}{fmt(max(v, default=float('nan'))):>9}{goal:>14}"
                 f"{fmt(percentile(case.answer_ms, 50)):>9}{fmt(percentile(case.answer_ms, 99)):>9}"
             )
         extra = f", {run.unexpected} pushes matched no trigger" if run.unexpected else ""

@@ -15,25 +15,24 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.routes import HTTPRoute
 
-from core import openapi
-from core.clock import Clock, SystemClock, use_clock
-from core.demo import Demo
-from core.db import BindDatabase, bound, open_database, tortoise_config
-from core.errors import exception_handlers
+from core import idempotency, openapi
 from core.alerts.controllers import AlertController
 from core.alerts.jobs import alert_jobs
 from core.alerts.push import PushSender
 from core.alerts.service import AlertQueries
+from core.clock import Clock, SystemClock, use_clock
+from core.db import BindDatabase, bound, open_database, tortoise_config
+from core.demo import Demo
+from core.errors import exception_handlers
 from core.http import LocalTimeResponse, check_content_type
-from core import idempotency
 from core.i18n import request_language
-from core.kpis import KPIs, kpis
 from core.identity.access import PUBLIC, Principal, authorize, declared_access
 from core.identity.controllers import AuthController, IdentityController
 from core.identity.ratelimit import AttemptLimiter
 from core.identity.services import IdentityService
 from core.jobs.controllers import JobsController
 from core.jobs.scheduler import Scheduler
+from core.kpis import KPIs, kpis
 from core.media.controllers import MediaController
 from core.ops.health import HealthController
 from core.ops.logging import RequestContext
@@ -42,11 +41,11 @@ from core.ops.plugins import list_plugins
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
 from core.services import build_services
+from core.settings import ConfigError, Settings
 from core.telemetry.controllers import DeviceController, GatewayController, ingest
 from core.telemetry.devices import Caller
 from core.telemetry.kinds import DeviceKinds
 from core.telemetry.runtime import Telemetry
-from core.settings import ConfigError, Settings
 
 log = logging.getLogger("minori")
 

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from litestar.types import ASGIApp, Receive, Scope, Send
-
-from core.clock import now as clock_now
-from core.clock import use_clock
 import tortoise.backends.sqlite.executor  # noqa: F401  (registers the adapter replaced below)
+from litestar.types import ASGIApp, Receive, Scope, Send
 from tortoise import Model, fields
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from core.clock import now as clock_now
+from core.clock import use_clock
 
 if TYPE_CHECKING:
     from core.plugin import Plugin

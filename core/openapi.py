@@ -11,8 +11,8 @@ from litestar.constants import RESERVED_KWARGS
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import (
-    OpenAPI,
     Components,
+    OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     Reference,

@@ -22,13 +22,13 @@ from litestar.types import ControllerRouterHandler
 from core.alerts.service import AlertService, Notifier, PluginAlerts, PluginNotifier
 from core.clock import Clock
 from core.demo import DemoSpec
+from core.events import EventBus
 from core.feed import Card
 from core.identity.access import Principal
-from core.sync import Changes
-from core.events import EventBus
 from core.media.services import MediaService
 from core.ml.registry import In, Out, Predictor, PredictorRegistry
 from core.ml.training import TrainedModel, TrainingRun
+from core.sync import Changes
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
@@ -86,18 +87,18 @@ class MobileController(Controller):
         principal: CurrentPrincipal,
         registry: Registry,
         language: Language,
-    ) -> LocalTimeResponse:
+    ) -> Response[bytes]:
         """Cards from core (open alerts) and every plugin, highest priority first, then
         newest. Send the ETag back as ``If-None-Match``: 304 when nothing changed."""
-        answer, etag = await home.home(registry, principal, language)
+        body, etag = await home.home(registry, principal, language)
         headers = {
             "ETag": etag,
             "Cache-Control": "private, no-cache",
             "Vary": "Accept-Language, Authorization",
         }
         if home.matches(request.headers.get("if-none-match"), etag):
-            return LocalTimeResponse(None, status_code=304, headers=headers)
-        return LocalTimeResponse(answer, headers=headers)
+            return Response(b"", status_code=304, headers=headers)
+        return Response(body, media_type=MediaType.JSON, headers=headers)
 
     @get("/inbox", access=ANY_USER, summary="Notifications for the caller, newest first")
     async def inbox(

@@ -41,19 +41,14 @@ INITIAL_WINDOW = timedelta(days=30)
 received, within this window; older ones stay reachable through the paged routes."""
 
 
-
 def _text(message: dict[str, Any] | None, part: str, plain: str) -> Text:
+    """A stored message part as a text; a row without one shows its plain column."""
     stored = (message or {}).get(part)
     return as_text(plain) if stored is None else msgspec.convert(stored, Text)
 
 
 def _message(alert: Alert, part: str) -> Text:
     return _text(alert.message, part, getattr(alert, part))
-
-
-def _text(message: dict[str, Any] | None, part: str, plain: str) -> Text:
-    stored = (message or {}).get(part)
-    return as_text(plain) if stored is None else msgspec.convert(stored, Text)
 
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:

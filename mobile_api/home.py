@@ -13,7 +13,10 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, tzinfo
 from typing import Any
+from weakref import WeakKeyDictionary
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -33,14 +36,20 @@ MAX_CARDS = 50
 Feed = Callable[[PluginContext, Principal], Awaitable[Sequence[Card]]]
 
 
+_sources: WeakKeyDictionary[PluginRegistry, list[tuple[str, Feed, PluginContext]]] = (
+    WeakKeyDictionary()
+)
+
+
 def sources(registry: PluginRegistry) -> list[tuple[str, Feed, PluginContext]]:
-    """Core first, then the plugins in plugins.toml order."""
-    found: list[tuple[str, Feed, PluginContext]] = [
-        ("core", core_sources.feed, PluginContext.build(registry.services, "core", None))
-    ]
-    for loaded in registry.active:
-        if loaded.plugin is not None and loaded.plugin.feed and loaded.context is not None:
-            found.append((loaded.name, loaded.plugin.feed, loaded.context))
+    """Core first, then the plugins in plugins.toml order (worked out once per app)."""
+    found = _sources.get(registry)
+    if found is None:
+        found = [("core", core_sources.feed, PluginContext.build(registry.services, "core", None))]
+        for loaded in registry.active:
+            if loaded.plugin is not None and loaded.plugin.feed and loaded.context is not None:
+                found.append((loaded.name, loaded.plugin.feed, loaded.context))
+        _sources[registry] = found
     return found
 
 
@@ -93,18 +102,27 @@ async def cards(
     return sorted(shown, key=_order)[:MAX_CARDS]
 
 
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return UTC
+
+
 async def home(
     registry: PluginRegistry, principal: Principal, language: str
-) -> tuple[schemas.Home, str]:
-    """The home screen and its ETag."""
+) -> tuple[bytes, str]:
+    """The home screen as the JSON sent (times in the user's zone), and its ETag: a digest of
+    exactly those bytes, so it changes with the language and the zone too."""
     shown, unread = await asyncio.gather(
         cards(registry, principal, language), hot.unread(principal)
     )
-    answer = schemas.Home(cards=shown, unread=unread)
-    # The answer differs by language and time zone too (times are shown in the user's).
-    digest = hashlib.sha256(msgspec.json.encode(answer))
-    digest.update(f"\n{language}\n{principal.timezone}".encode())
-    return answer, f'"{digest.hexdigest()[:32]}"'
+    zone = _zone(principal.timezone)
+    local = [
+        msgspec.structs.replace(c, created_at=c.created_at.astimezone(zone)) for c in shown
+    ]
+    body = msgspec.json.encode(schemas.Home(cards=local, unread=unread))
+    return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-
 from tortoise.expressions import Q
 
 from core.alerts.models import DeliveryAttempt, Notification, PushStatus, PushToken

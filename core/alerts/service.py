@@ -7,8 +7,8 @@ recipients are written in one transaction, then the push sender is woken.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
+from core.cli.demo import demo
 from core.clock import SystemClock
 from core.db import bound, make_migrations, migrate, open_database, tortoise_config
 from core.errors import Problem
 from core.identity import schemas
 from core.identity.services import IdentityService
-from core.cli.demo import demo
 from core.ml.cli import ml
 from core.ops.logging import configure_logging
 from core.registry import PluginRegistry

@@ -13,7 +13,6 @@ from core.identity.ratelimit import AttemptLimiter
 from core.identity.services import IdentityService
 from core.pagination import Cursor, Limit
 
-
 Identity: TypeAlias = NamedDependency[IdentityService]
 
 

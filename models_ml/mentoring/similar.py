@@ -13,26 +13,50 @@ from typing import Any
 
 NGRAMS = (1, 2)
 """Character unigrams and bigrams within word boundaries: a kanji alone carries meaning."""
+FEATURES = 2**16
+"""Hashed n-gram space: no vocabulary to store, so the artifact loads in milliseconds."""
 MAX_DF = 0.3
-"""n-grams in more than 30 % of the texts (です, ます, the) carry no topic."""
+"""n-grams in more than 30 % of the texts (です, ます, the) carry no topic: their weight is 0."""
 ANSWER_WEIGHT = 0.5
 
 
-def vectorizer() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def fit_vectorizer(texts: Sequence[str]) -> Any:
+    """Hashed character n-gram counts, TF-IDF weighted; n-grams found in more than
+    :data:`MAX_DF` of ``texts`` get no weight (what ``TfidfVectorizer(max_df=...)`` does)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+    from sklearn.pipeline import Pipeline
 
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, max_df=MAX_DF)
+    hashing = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=NGRAMS,
+        n_features=FEATURES,
+        alternate_sign=False,
+        norm=None,
+    )
+    counts = hashing.transform(list(texts))
+    tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
+    share = np.asarray((counts > 0).sum(axis=0)).ravel() / counts.shape[0]
+    idf = tfidf.idf_.copy()
+    idf[share > MAX_DF] = 0.0
+    tfidf.idf_ = idf
+    return Pipeline([("chars", hashing), ("tfidf", tfidf)])
 
 
-_matrices: dict[int, tuple[Any, Any]] = {}
+_matrices: dict[int, tuple[dict[str, Any], Any, Any]] = {}
+"""The library's question and answer vectors, computed once per loaded library (the entry
+keeps the library alive, so its id cannot be reused by another)."""
 
 
 def _library_matrices(library: dict[str, Any]) -> tuple[Any, Any]:
-    key = id(library)
-    if key not in _matrices:
+    entry = _matrices.get(id(library))
+    if entry is None or entry[0] is not library:
         v = library["vectorizer"]
-        _matrices[key] = (v.transform(library["questions"]), v.transform(library["answers"]))
-    return _matrices[key]
+        entry = (library, v.transform(library["questions"]), v.transform(library["answers"]))
+        if len(_matrices) > 8:
+            _matrices.clear()
+        _matrices[id(library)] = entry
+    return entry[1], entry[2]
 
 
 def rank(library: dict[str, Any], query: str) -> Any:

@@ -1,7 +1,7 @@
 """Settings of the drone spraying plugin (``[plugins.drone_spraying.settings]``).
 
-Defaults come from /work/shared/DOMAIN.md "Drone pesticide spraying" where it gives a number;
-the others are this plugin's own choices and say so.
+Defaults come from DOMAIN.md (the project's domain facts), "Drone pesticide spraying", where
+it gives a number; the others are this plugin's own choices and say so.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.errors import Invalid
+from core.errors import Conflict, Invalid
 from core.identity.access import ANY_USER, MEMBER_OR_ADMIN, CurrentPrincipal
 from core.pagination import Cursor, Limit
 from core.plugin import Context
@@ -88,7 +88,7 @@ class AnimalController(Controller):
             ear_tag=ear_tag,
         )
 
-    @post(access=MEMBER_OR_ADMIN, summary="Register an animal")
+    @post(access=MEMBER_OR_ADMIN, raises=[Conflict], summary="Register an animal")
     async def create_animal(
         self, ctx: Context, principal: CurrentPrincipal, data: JSONBody[schemas.AnimalCreate]
     ) -> schemas.Animal:
@@ -111,7 +111,9 @@ class AnimalController(Controller):
     ) -> schemas.Animal:
         return await services.update_animal(ctx, principal, animal_id, data)
 
-    @delete("/{animal_id:str}", access=MEMBER_OR_ADMIN, summary="Delete an animal")
+    @delete(
+        "/{animal_id:str}", access=MEMBER_OR_ADMIN, raises=[Conflict], summary="Delete an animal"
+    )
     async def delete_animal(
         self, ctx: Context, principal: CurrentPrincipal, animal_id: FromPath[str]
     ) -> None:

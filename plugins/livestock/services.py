@@ -815,7 +815,7 @@ async def record_heat(
 
 
 def local_day(settings: LivestockSettings, moment: datetime) -> date:
-    return moment.astimezone(settings.zone).date()
+    return herd.local_date(moment, settings)
 
 
 def local_midnight(settings: LivestockSettings, day: date) -> datetime:
@@ -1027,28 +1027,32 @@ async def performance(
     ).values_list("subject_id", "created_at"):
         thermometers[str(subject_id)].append(created)
     learning = timedelta(days=settings.learning_days)
+    one_heat = timedelta(hours=48)
     for (kind, animal_id), moments in records.items():
         animal = animals.get(animal_id)
         if animal is None:
             continue
-        last: datetime | None = None
+        # Records within 48 h of each other are one heat (a heat seen, then inseminated).
+        clusters: list[list[datetime]] = []
         for at in sorted(moments):
-            if not start <= at < end or (last is not None and at - last < timedelta(hours=48)):
-                last = at if last is None or at - last >= timedelta(hours=48) else last
+            if clusters and at - clusters[-1][-1] < one_heat:
+                clusters[-1].append(at)
+            else:
+                clusters.append([at])
+        alerted = raised.get((kind, animal_id), [])
+        for cluster in clusters:
+            first, last = cluster[0], cluster[-1]
+            if not start <= first < end:
                 continue
-            last = at
-            alerted = raised.get((kind, animal_id), [])
             if kind == "estrus":
                 since = animal.monitoring_since
-                if since is None or at - since < learning:
+                if since is None or first - since < learning:
                     continue
-                hit = any(
-                    at - timedelta(hours=48) <= a <= at + timedelta(hours=24) for a in alerted
-                )
+                hit = any(first - one_heat <= a <= last + timedelta(hours=24) for a in alerted)
             else:
-                if not any(c <= at - timedelta(days=1) for c in thermometers.get(animal_id, [])):
+                if not any(c <= first - timedelta(days=1) for c in thermometers.get(animal_id, [])):
                     continue
-                hit = any(at - timedelta(hours=72) <= a <= at for a in alerted)
+                hit = any(first - timedelta(hours=72) <= a <= first for a in alerted)
             if not hit:
                 counts[(str(animal.organization_id), kind)][3] += 1
     return schemas.Performance(
@@ -1164,10 +1168,6 @@ async def save_summary(organization_id: str, day: date, data: dict[str, Any]) ->
         organization_id=organization_id, day=day, defaults={"data": data}
     )
     return bool(created)
-
-
-async def summaries(principal: Principal, limit: int = 30) -> list[HerdSummary]:
-    return await tenancy.scope(HerdSummary.all(), principal).order_by("-day").limit(limit)
 
 
 async def active_animals_of(organization_id: str) -> list[Animal]:

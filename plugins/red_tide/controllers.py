@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 
-from core.errors import Invalid
+from core.errors import Conflict, Invalid
 from core.i18n import Language
 from core.identity.access import ANY_USER, MEMBER, MEMBER_OR_ADMIN, STAFF, CurrentPrincipal
 from core.pagination import Cursor, Limit
@@ -44,11 +44,13 @@ class AreaController(Controller):
     ) -> schemas.AreaList:
         return await services.list_areas(ctx, cursor, limit)
 
-    @post(access=STAFF, summary="Add a sea area (GeoJSON polygon)")
+    @post(access=STAFF, raises=[Conflict], summary="Add a sea area (GeoJSON polygon)")
     async def create(self, ctx: Context, data: JSONBody[schemas.AreaCreate]) -> schemas.Area:
         return await services.create_area(ctx, data)
 
-    @patch("/{sea_area_id:str}", access=STAFF, summary="Rename or redraw a sea area")
+    @patch(
+        "/{sea_area_id:str}", access=STAFF, raises=[Conflict], summary="Rename or redraw a sea area"
+    )
     async def update(
         self, ctx: Context, sea_area_id: FromPath[str], data: JSONBody[schemas.AreaPatch]
     ) -> schemas.Area:
@@ -68,7 +70,7 @@ class StationController(Controller):
     ) -> schemas.StationList:
         return await services.list_stations(area_id, cursor, limit)
 
-    @post(access=STAFF, summary="Add a sampling station")
+    @post(access=STAFF, raises=[Conflict], summary="Add a sampling station")
     async def create(self, ctx: Context, data: JSONBody[schemas.StationCreate]) -> schemas.Station:
         return await services.create_station(ctx, data)
 
@@ -265,6 +267,7 @@ class FeedingController(Controller):
         "/{feeding_log_id:str}/override",
         access=MEMBER_OR_ADMIN,
         status_code=200,
+        raises=[Conflict],
         summary="Give the reason a feeding during a stop happened (kept; given once)",
     )
     async def override(

@@ -21,6 +21,7 @@ from tests.core.test_ingest import register
 from tests.e2e.test_push_e2e import publish
 from tests.support import Api
 
+
 def mqtt_app(settings: Settings, clock: FakeClock, overrides: dict[str, str]) -> Litestar:
     return create_app(sensor_settings(settings.database_url, **overrides), clock=clock, run_jobs=False)
 

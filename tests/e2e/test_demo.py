@@ -55,8 +55,9 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
                 break
             lines.append(line)
             if "Every login has the password" in line:
-                for _ in range(20):
-                    lines.append(process.stdout.readline())
+                # The announcement ends with an empty line.
+                while (line := process.stdout.readline()) not in ("", "\n"):
+                    lines.append(line)
                 break
         yield f"http://127.0.0.1:{port}", lines
     finally:

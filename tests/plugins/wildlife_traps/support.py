@@ -16,7 +16,6 @@ from PIL import Image
 from core.app import create_app
 from core.clock import FakeClock
 from core.identity.models import Organization, Role, User
-from core.identity.services import hash_password
 from core.settings import PluginEntry, Settings, load_plugins_file
 from tests.conftest import PASSWORD, ROOT, World, base_settings, run_in_database
 from tests.support import Api
@@ -142,10 +141,12 @@ async def add_members(settings: Settings, world: World, *usernames: str) -> None
 
     async def work() -> None:
         farm = await Organization.get(id=world.org_ids["farm"])
+        # The world's users share the test password: reuse its hash (argon2 costs ~0.2 s).
+        password_hash = (await User.get(username="farmer")).password_hash
         for username in usernames:
             user = await User.create(
                 username=username,
-                password_hash=hash_password(PASSWORD),
+                password_hash=password_hash,
                 role=Role.MEMBER,
                 display_name=username,
             )

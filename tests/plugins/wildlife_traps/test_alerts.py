@@ -121,6 +121,22 @@ async def test_with_no_debounce_the_reading_itself_raises_the_alert(
         assert alert["type"] == "sprung" and alert["subject"]["id"] == trap["id"]
 
 
+async def test_a_timer_springs_the_trap_when_the_debounce_is_over_without_any_job(
+    settings: Settings, world: World, clock: FakeClock, crew: list[str]
+) -> None:
+    async with tuned_api(settings, clock, plugin={"debounce_s": 1}) as api:
+        trap, sensor = await armed_trap(api, world, crew, clock)
+        await send(api, sensor["key"], [reading(clock.now(), "trigger", 1)])
+        assert await alerts(api) == []
+        clock.advance(timedelta(seconds=1))  # by the time the 1 s timer fires (real time)
+        for _ in range(100):  # bounded wait for the background timer
+            found = await alerts(api)
+            if found:
+                break
+            await asyncio.sleep(0.05)
+        assert [(a["type"], a["subject"]["id"]) for a in found] == [("sprung", trap["id"])]
+
+
 async def test_unacknowledged_sprung_alert_goes_to_the_backups_in_order(
     api: Api, world: World, clock: FakeClock, crew: list[str]
 ) -> None:
