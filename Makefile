@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml examples/minori-hello/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -e examples/minori-hello
-	$(BIN)/pybabel -q compile -d core/locale -D minori
-	$(BIN)/pybabel -q compile -d $(HELLO_LOCALE) -D hello
+	$(BIN)/python -m core.i18n
 	touch $@
 
 # After changing user-facing texts: extract the message ids and merge them into every .po
@@ -35,12 +34,14 @@ lint: .venv
 	$(BIN)/lint-imports
 
 test: .venv lint
+	$(BIN)/python -m core.i18n
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Migrates, seeds the demo city (every plugin's part), prints the logins and URLs, and serves
 # with the device simulators running. `make demo DEMO_ARGS=--reset` starts over.
 DEMO_ARGS ?=
 demo: .venv
+	$(BIN)/python -m core.i18n
 	exec $(BIN)/minori demo --host 127.0.0.1 --port 8000 $(DEMO_ARGS)
 
 bench: .venv

@@ -167,7 +167,10 @@ def create_app(
                     stack.push_async_callback(scheduler.shutdown)
                 log.info(
                     "minori started",
-                    extra={"plugins": [p.name for p in active], "database": list(db_config["apps"])},
+                    extra={
+                        "plugins": [p.name for p in active],
+                        "database": list(db_config["apps"]),
+                    },
                 )
                 yield
 

@@ -52,7 +52,7 @@ class ScaledClock:
         return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self.speed)
 
 
-_current: ContextVar[Clock] = ContextVar("clock", default=SystemClock())
+_current: ContextVar[Clock] = ContextVar("clock", default=SystemClock())  # noqa: B039 (stateless)
 
 
 @contextmanager

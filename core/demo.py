@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minori.demo")
 
-PASSWORD = "minori-demo"
+PASSWORD = "minori-demo"  # noqa: S105 (the published demo password)
 
 
 @dataclass(frozen=True, slots=True)

@@ -223,9 +223,7 @@ def problem_response(
     language: str = DEFAULT_LANGUAGE,
 ) -> Response[Any]:
     if errors:
-        errors = [
-            msgspec.structs.replace(e, detail=_rendered(e.detail, language)) for e in errors
-        ]
+        errors = [msgspec.structs.replace(e, detail=_rendered(e.detail, language)) for e in errors]
     body = msgspec.to_builtins(
         ProblemBody(
             type=TYPE_PREFIX + (slug or _SLUGS.get(status, "error")),
@@ -270,9 +268,7 @@ def problem_for(exc: HTTPException, language: str = DEFAULT_LANGUAGE) -> Respons
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code >= 500:
-        log.error(
-            "%s on %s %s", exc.status_code, request.method, request.url.path, exc_info=exc
-        )
+        log.error("%s on %s %s", exc.status_code, request.method, request.url.path, exc_info=exc)
     return problem_for(exc, _language(request))
 
 

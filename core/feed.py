@@ -1,6 +1,6 @@
 """Cards for the app's home screen. Plugins contribute them through their ``feed`` slot:
 
-    async def feed(ctx: PluginContext, principal: Principal) -> list[Card]
+async def feed(ctx: PluginContext, principal: Principal) -> list[Card]
 """
 
 from __future__ import annotations

@@ -169,3 +169,29 @@ def request_language(request: Request[Any, Any, Any]) -> str:
 
 Language: TypeAlias = NamedDependency[str]
 """Handler parameter ``language: Language``: the caller's language from Accept-Language."""
+
+
+def compile_catalogs(root: Path) -> list[Path]:
+    """Compile every ``LC_MESSAGES/*.po`` under ``root`` into its ``.mo`` (the build step).
+
+    Babel's own compiler refuses msgids such as "{percent}% of usual", which it mistakes for
+    %-formats; ours are brace formats, so they are written without that check.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po in sorted(root.glob("**/LC_MESSAGES/*.po")):
+        if ".venv" in po.parts:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        with po.with_suffix(".mo").open("wb") as target:
+            write_mo(target, catalog)
+        written.append(po)
+    return written
+
+
+if __name__ == "__main__":
+    compiled = compile_catalogs(Path.cwd())
+    print(f"compiled {len(compiled)} message catalogs")

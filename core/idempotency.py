@@ -474,4 +474,3 @@ async def purge_expired(_ctx: PluginContext | None, due: datetime) -> None:
     deleted = await IdempotentRequest.filter(created_at__lt=due - TTL).delete()
     if deleted:
         log.info("purged %d expired idempotency keys", deleted)
-

@@ -56,9 +56,13 @@ class KPIReport(msgspec.Struct):
 async def active_devices(start: datetime, end: datetime, kind_prefix: str = "") -> list[Device]:
     """Devices that reported on a day of ``[start, end)`` (UTC days), optionally of one
     plugin's kinds (``kind_prefix="wildlife_traps."``)."""
-    device_ids = await DeviceDay.filter(
-        day__gte=start.date(), day__lte=(end - timedelta(microseconds=1)).date()
-    ).distinct().values_list("device_id", flat=True)
+    device_ids = (
+        await DeviceDay.filter(
+            day__gte=start.date(), day__lte=(end - timedelta(microseconds=1)).date()
+        )
+        .distinct()
+        .values_list("device_id", flat=True)
+    )
     queryset = Device.filter(id__in=list(device_ids))
     if kind_prefix:
         queryset = queryset.filter(kind__startswith=kind_prefix)

@@ -136,7 +136,10 @@ class Plugin:
     events: Mapping[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
     feed: Callable[[PluginContext, Principal], Awaitable[Sequence[Card]]] | None = None
     """Home-screen cards for this user (core/feed.py)."""
-    sync: Callable[[PluginContext, Principal, datetime | None], Awaitable[Mapping[str, Changes]]] | None = None
+    sync: (
+        Callable[[PluginContext, Principal, datetime | None], Awaitable[Mapping[str, Changes]]]
+        | None
+    ) = None
     """What changed for this user since a time (None: everything), per collection (core/sync.py)."""
     kpis: Sequence[KPI] = ()
     demo: DemoSpec | None = None

@@ -106,7 +106,9 @@ def _facade(name: str, target: str) -> Facade:
     try:
         facade = getattr(importlib.import_module(module_name), attribute)
     except Exception as exc:
-        raise ConfigError(f"facade {name!r}: cannot be imported: {type(exc).__name__}: {exc}") from None
+        raise ConfigError(
+            f"facade {name!r}: cannot be imported: {type(exc).__name__}: {exc}"
+        ) from None
     if not isinstance(facade, Facade):
         raise ConfigError(f"facade {name!r}: {target} is not a core.plugin.Facade")
     return facade
@@ -169,7 +171,8 @@ def _order(found: dict[str, LoadedPlugin]) -> list[LoadedPlugin]:
     try:
         TopologicalSorter(graph).prepare()
     except CycleError as exc:
-        raise ConfigError(f"plugins require each other in a cycle: {' -> '.join(exc.args[1])}")
+        cycle = " -> ".join(exc.args[1])
+        raise ConfigError(f"plugins require each other in a cycle: {cycle}") from None
     # Take the first plugin in file order whose requirements are all placed, again and again.
     ordered: list[str] = []
     remaining = list(found)
@@ -202,6 +205,4 @@ def _validate_settings(loaded: LoadedPlugin, settings: Settings) -> Any:
         message = match["message"]
         if message.startswith("Object contains unknown field"):
             raise ConfigError(f"unknown setting {message.rsplit(' ', 1)[-1]}") from None
-        raise ConfigError(
-            f"setting {setting!r}: {message[0].lower()}{message[1:]}"
-        ) from None
+        raise ConfigError(f"setting {setting!r}: {message[0].lower()}{message[1:]}") from None

@@ -20,9 +20,7 @@ def push_sender(settings: Settings) -> PushSender:
     return LogSender()
 
 
-def build_services(
-    settings: Settings, clock: Clock, sender: PushSender | None = None
-) -> Services:
+def build_services(settings: Settings, clock: Clock, sender: PushSender | None = None) -> Services:
     notifications = Notifier(clock, PushDispatcher(clock, sender or push_sender(settings)))
     return Services(
         clock=clock,

@@ -74,9 +74,7 @@ class MobileController(Controller):
         "/home",
         access=ANY_USER,
         responses={
-            200: ResponseSpec(
-                schemas.Home, generate_examples=False, description="The home screen"
-            ),
+            200: ResponseSpec(schemas.Home, generate_examples=False, description="The home screen"),
             304: ResponseSpec(None, description="Not modified: `If-None-Match` matched the ETag"),
         },
         summary="The home screen in one round trip: cards and the unread count",

@@ -108,8 +108,7 @@ def decode_cursor(
     if decoded.v != VERSION or decoded.u != principal.user_id or decoded.s != _scope(principal):
         raise Gone(start_over)
     marks = {
-        name: datetime.fromtimestamp(micros / 1_000_000, UTC)
-        for name, micros in decoded.m.items()
+        name: datetime.fromtimestamp(micros / 1_000_000, UTC) for name, micros in decoded.m.items()
     }
     if any(mark < now - MAX_AGE for mark in marks.values()):
         raise Gone(

@@ -109,18 +109,14 @@ def _zone(name: str) -> tzinfo:
         return UTC
 
 
-async def home(
-    registry: PluginRegistry, principal: Principal, language: str
-) -> tuple[bytes, str]:
+async def home(registry: PluginRegistry, principal: Principal, language: str) -> tuple[bytes, str]:
     """The home screen as the JSON sent (times in the user's zone), and its ETag: a digest of
     exactly those bytes, so it changes with the language and the zone too."""
     shown, unread = await asyncio.gather(
         cards(registry, principal, language), hot.unread(principal)
     )
     zone = _zone(principal.timezone)
-    local = [
-        msgspec.structs.replace(c, created_at=c.created_at.astimezone(zone)) for c in shown
-    ]
+    local = [msgspec.structs.replace(c, created_at=c.created_at.astimezone(zone)) for c in shown]
     body = msgspec.json.encode(schemas.Home(cards=local, unread=unread))
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 

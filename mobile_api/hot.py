@@ -19,9 +19,7 @@ from core.alerts.models import Alert, AlertStatus, Notification, Severity
 from core.identity.access import Principal
 from core.identity.models import Organization, Role
 
-_RANKS = " ".join(
-    f"WHEN '{severity.value}' THEN {rank}" for rank, severity in enumerate(Severity)
-)
+_RANKS = " ".join(f"WHEN '{severity.value}' THEN {rank}" for rank, severity in enumerate(Severity))
 
 
 def _marks(dialect: str, first: int, count: int) -> list[str]:
@@ -30,9 +28,7 @@ def _marks(dialect: str, first: int, count: int) -> list[str]:
     return [f"${n}" for n in range(first, first + count)]
 
 
-def _visible(
-    principal: Principal, dialect: str, first: int
-) -> tuple[str, list[Any]]:
+def _visible(principal: Principal, dialect: str, first: int) -> tuple[str, list[Any]]:
     """``core.tenancy.scope`` on ``organization_id``, in SQL, and its parameters."""
     if principal.role is Role.ADMIN:
         return "1=1", []

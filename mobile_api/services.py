@@ -95,5 +95,3 @@ async def mark_read(principal: Principal, notification_id: str, now: datetime) -
     if mine is None or not await mine.exists():
         raise NotFound(_("No inbox item with id {id}.", id=notification_id))
     await mine.filter(read_at__isnull=True).update(read_at=now)
-
-

@@ -59,7 +59,11 @@ class AlertController(Controller):
 
     @get("/{alert_id:str}", access=ANY_USER, raises=[NotFound], summary="One alert")
     async def get_alert(
-        self, principal: CurrentPrincipal, alerts: Alerts, language: Language, alert_id: FromPath[str]
+        self,
+        principal: CurrentPrincipal,
+        alerts: Alerts,
+        language: Language,
+        alert_id: FromPath[str],
     ) -> schemas.Alert:
         return await alerts.get(principal, alert_id, language)
 
@@ -71,7 +75,11 @@ class AlertController(Controller):
         summary="Acknowledge: someone is on it (stops escalation)",
     )
     async def acknowledge(
-        self, principal: CurrentPrincipal, alerts: Alerts, language: Language, alert_id: FromPath[str]
+        self,
+        principal: CurrentPrincipal,
+        alerts: Alerts,
+        language: Language,
+        alert_id: FromPath[str],
     ) -> schemas.Alert:
         return await alerts.acknowledge(principal, alert_id, language)
 

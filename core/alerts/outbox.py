@@ -8,6 +8,7 @@ notification is woken at once; the others find stragglers on their next poll.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -48,9 +49,7 @@ def quiet_until(user: User, now: datetime) -> datetime | None:
     local = now.astimezone(zone)
     start, end = time.fromisoformat(user.quiet_start), time.fromisoformat(user.quiet_end)
     clock_time = local.time()
-    inside = (
-        start <= clock_time < end if start < end else clock_time >= start or clock_time < end
-    )
+    inside = start <= clock_time < end if start < end else clock_time >= start or clock_time < end
     if not inside:
         return None
     end_day = local.date() if clock_time < end else local.date() + timedelta(days=1)
@@ -69,10 +68,8 @@ class PushDispatcher:
 
     async def run_forever(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
             try:
                 while await self.deliver_due() == BATCH:
@@ -83,14 +80,17 @@ class PushDispatcher:
     async def deliver_due(self) -> int:
         """Deliver every notification that is due now; return how many were claimed."""
         now = self.clock.now()
-        due = await Notification.filter(
-            push_status__in=[PushStatus.PENDING, PushStatus.SENDING], next_attempt_at__lte=now
-        ).order_by("next_attempt_at").limit(BATCH).values_list("id", "next_attempt_at")
+        due = (
+            await Notification.filter(
+                push_status__in=[PushStatus.PENDING, PushStatus.SENDING], next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at")
+            .limit(BATCH)
+            .values_list("id", "next_attempt_at")
+        )
         claimed: list[Notification] = []
         for notification_id, due_at in due:
-            won = await Notification.filter(
-                Q(id=notification_id, next_attempt_at=due_at)
-            ).update(
+            won = await Notification.filter(Q(id=notification_id, next_attempt_at=due_at)).update(
                 push_status=PushStatus.SENDING, next_attempt_at=now + timedelta(seconds=CLAIM_S)
             )
             if won:
@@ -142,7 +142,9 @@ class PushDispatcher:
             results = await self.sender.send([message for _n, message in outgoing])
         except Exception as exc:  # the sender itself broke: every message is retried
             log.exception("push sender failed")
-            results = [PushResult(m.token, "retry", f"{type(exc).__name__}: {exc}") for _n, m in outgoing]
+            results = [
+                PushResult(m.token, "retry", f"{type(exc).__name__}: {exc}") for _n, m in outgoing
+            ]
         await self._record(outgoing, results, now)
 
     async def _record(
@@ -173,7 +175,9 @@ class PushDispatcher:
             notification.last_error = "; ".join(errors)[:2000] or None
             if any(r.outcome == "sent" for r in outcomes):
                 notification.push_status, notification.next_attempt_at = PushStatus.SENT, None
-            elif any(r.outcome == "retry" for r in outcomes) and notification.attempts < MAX_ATTEMPTS:
+            elif (
+                any(r.outcome == "retry" for r in outcomes) and notification.attempts < MAX_ATTEMPTS
+            ):
                 notification.push_status = PushStatus.PENDING
                 notification.next_attempt_at = now + backoff(notification.attempts)
             elif all(r.outcome == "dead_token" for r in outcomes):

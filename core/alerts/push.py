@@ -115,9 +115,7 @@ def _fcm_message(message: PushMessage) -> messaging.Message:
             notification=messaging.Notification(title=message.title, body=message.body),
             data=message.data,
             android=messaging.AndroidConfig(priority="high" if message.critical else "normal"),
-            apns=messaging.APNSConfig(
-                headers={"apns-priority": "10" if message.critical else "5"}
-            ),
+            apns=messaging.APNSConfig(headers={"apns-priority": "10" if message.critical else "5"}),
             **target,
         )
 

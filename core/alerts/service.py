@@ -192,9 +192,7 @@ class AlertService:
         note: str | None = None,
     ) -> Alert | None:
         """Resolve the open alert for this subject and type, if there is one."""
-        alert = await Alert.get_or_none(
-            open_key=_open_key(organization_id, plugin, type, subject)
-        )
+        alert = await Alert.get_or_none(open_key=_open_key(organization_id, plugin, type, subject))
         if alert is None:
             return None
         return await self.mark_resolved(alert, None, note)
@@ -362,7 +360,9 @@ class AlertQueries:
     async def _writable(self, principal: Principal, alert_id: str) -> Alert:
         return await tenancy.get(Alert.all(), alert_id, principal, write=True)
 
-    async def acknowledge(self, principal: Principal, alert_id: str, language: str) -> schemas.Alert:
+    async def acknowledge(
+        self, principal: Principal, alert_id: str, language: str
+    ) -> schemas.Alert:
         alert = await self._writable(principal, alert_id)
         if alert.status is AlertStatus.RESOLVED:
             raise Conflict("This alert is resolved; there is nothing to acknowledge.")
@@ -411,5 +411,7 @@ class AlertQueries:
             dedupe=False,
         )
         return await self.get(
-            Principal(principal.user_id, Role.ADMIN, principal.organization_ids), str(alert.id), language
+            Principal(principal.user_id, Role.ADMIN, principal.organization_ids),
+            str(alert.id),
+            language,
         )

@@ -134,7 +134,9 @@ def plugins_check() -> None:
     registry = _registry(_settings())
     failed = [p for p in registry.all if p.status == "failed"]
     for loaded in registry.all:
-        click.echo(f"{loaded.name}: {loaded.status}" + (f": {loaded.error}" if loaded.error else ""))
+        click.echo(
+            f"{loaded.name}: {loaded.status}" + (f": {loaded.error}" if loaded.error else "")
+        )
         for key, value in loaded.shown_settings.items():
             click.echo(f"    {key} = {value!r}")
     if failed:

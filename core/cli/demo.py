@@ -51,7 +51,7 @@ def announcer(host: str, port: int) -> Callable[[DemoCity], None]:
         click.echo("  Try:")
         click.echo(
             f"    curl -s {base}/api/v1/auth/token -H 'content-type: application/json' "
-            f"-d '{{\"username\":\"admin\",\"password\":\"{PASSWORD}\"}}'"
+            f'-d \'{{"username":"admin","password":"{PASSWORD}"}}\''
         )
         click.echo("")
 
@@ -61,7 +61,9 @@ def announcer(host: str, port: int) -> Callable[[DemoCity], None]:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--speed", default=1.0, show_default=True, help="How many times faster than real time.")
+@click.option(
+    "--speed", default=1.0, show_default=True, help="How many times faster than real time."
+)
 @click.option("--reset", is_flag=True, help="Delete everything and build the city anew.")
 def demo(host: str, port: int, speed: float, reset: bool) -> None:
     """Build the demo city (organizations, people, devices, history) and serve it with its

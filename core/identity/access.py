@@ -82,9 +82,13 @@ async def authorize(
     if access.device:
         connection.scope["device_caller"] = await state.authenticate_device(header)
         return
-    if access.metrics_token and state.metrics_token and header:
-        if hmac.compare_digest(header.encode(), f"Bearer {state.metrics_token}".encode()):
-            return
+    if (
+        access.metrics_token
+        and state.metrics_token
+        and header
+        and hmac.compare_digest(header.encode(), f"Bearer {state.metrics_token}".encode())
+    ):
+        return
     principal = principal_from_header(header, state.secret_key, state.clock.now().timestamp())
     connection.scope["user"] = principal
     answer_in_timezone(principal.timezone)

@@ -1,7 +1,7 @@
 """A fixed-window attempt counter for the auth routes.
 
 It counts in this process; behind several replicas each one counts on its own, which still
-bounds guessing to ``limit × replicas`` per window.
+bounds guessing to ``limit * replicas`` per window.
 """
 
 from __future__ import annotations

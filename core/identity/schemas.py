@@ -27,7 +27,7 @@ class TokenResponse(msgspec.Struct):
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (a token type, not a secret)
 
 
 class OrganizationRef(msgspec.Struct):

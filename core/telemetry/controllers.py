@@ -25,7 +25,11 @@ class DeviceController(Controller):
     path = "/api/v1/devices"
     tags = ["devices"]
 
-    @post(access=MEMBER_OR_ADMIN, raises=[Conflict], summary="Register a device; its key is shown once")
+    @post(
+        access=MEMBER_OR_ADMIN,
+        raises=[Conflict],
+        summary="Register a device; its key is shown once",
+    )
     async def create(
         self, principal: CurrentPrincipal, devices: Devices, data: JSONBody[schemas.DeviceCreate]
     ) -> schemas.DeviceWithKey:

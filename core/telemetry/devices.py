@@ -171,7 +171,9 @@ class DeviceService:
     ) -> schemas.DeviceWithKey:
         kind = self.kinds.get(data.kind)
         if kind is None:
-            raise Invalid.field("/kind", f"unknown device kind; known: {', '.join(self.kinds.names())}")
+            raise Invalid.field(
+                "/kind", f"unknown device kind; known: {', '.join(self.kinds.names())}"
+            )
         organization = await tenancy.referenced(
             Organization.all(), data.organization_id, principal, "/organization_id", field=None
         )
@@ -215,7 +217,9 @@ class DeviceService:
     ) -> schemas.DeviceList:
         queryset = tenancy.scope(Device.all(), principal)
         if organization_id is not None:
-            queryset = queryset.filter(organization_id=tenancy.parse_id(organization_id) or uuid.uuid4())
+            queryset = queryset.filter(
+                organization_id=tenancy.parse_id(organization_id) or uuid.uuid4()
+            )
         if kind is not None:
             queryset = queryset.filter(kind=kind)
         if status is not None:
@@ -333,7 +337,6 @@ class DeviceService:
     ) -> schemas.GatewayList:
         rows, next_cursor = await page(tenancy.scope(Gateway.all(), principal), cursor, limit)
         return schemas.GatewayList([self.gateway_out(g) for g in rows], next_cursor)
-
 
 
 def _fields(struct: object) -> dict[str, object]:

@@ -117,7 +117,8 @@ class Ingestor:
             battery = item.get("battery") if _is_number(item.get("battery")) else None
             previous = seen.get(device.id)
             seen[device.id] = Seen(
-                now, float(battery) if battery is not None else (previous.battery if previous else None)
+                now,
+                float(battery) if battery is not None else (previous.battery if previous else None),
             )
         inserted: set[tuple[str, str]] = set()
         if rows:
@@ -203,7 +204,9 @@ def _judge(
         return None, "value is not a number"
     if not metric.min <= value <= metric.max:
         return None, f"value {value} is outside [{metric.min}, {metric.max}] for {metric.name}"
-    return Row(device.id, message_id, ts.astimezone(now.tzinfo), metric.name, float(value), now), None
+    return Row(
+        device.id, message_id, ts.astimezone(now.tzinfo), metric.name, float(value), now
+    ), None
 
 
 class HandlerQueues:

@@ -139,7 +139,9 @@ class MQTTConsumer:
 
     async def _handle_once(self, message: aiomqtt.Message) -> None:
         topic = str(message.topic)
-        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        payload = (
+            message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        )
         with self.bind():
             device = await self._device_of(topic)
             if isinstance(device, str):

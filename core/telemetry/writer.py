@@ -138,7 +138,7 @@ async def _commit_sqlite(
             for r in chunk:
                 params += [str(r.device_id), r.message_id, r.ts, r.metric, r.value, r.received_at]
             cursor = await connection.execute(
-                f'INSERT INTO core_reading ({",".join(COLUMNS)}) VALUES {placeholders} '  # noqa: S608
+                f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES {placeholders} "  # noqa: S608
                 "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id",
                 params,
             )

@@ -16,6 +16,8 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tortoise.transactions import in_transaction
+
 from core.demo import DemoCity, DemoSpec, Simulator
 from core.identity.access import Principal
 from core.identity.models import OrganizationKind, Role, User
@@ -374,9 +376,10 @@ async def seed(ctx: PluginContext, city: DemoCity) -> None:
             )
     if not fresh:
         return  # an earlier start seeded the rest
-    await _questions(ctx, now, advisors, entrants)
-    await _consultations(ctx, now, advisors, entrants)
-    await _community(now, advisors, entrants)
+    async with in_transaction():  # one commit for some two hundred rows
+        await _questions(ctx, now, advisors, entrants)
+        await _consultations(ctx, now, advisors, entrants)
+        await _community(now, advisors, entrants)
 
 
 def _corpus_items() -> list:

@@ -86,7 +86,6 @@ ALERT_PERMIT_EXPIRING = "permit_expiring"
 ALERT_PERMIT_EXPIRED = "permit_expired"
 CAPTURE_KIND = "wildlife_traps.capture"
 INSPECTION_KIND = "wildlife_traps.inspection"
-COLLECTIONS = ("traps", "inspections", "captures")
 
 
 # small helpers
@@ -106,10 +105,6 @@ def today(ctx: PluginContext) -> date:
 
 def trap_subject(trap: Trap) -> Subject:
     return Subject(TRAP_SUBJECT, str(trap.id), trap.name)
-
-
-def permit_valid_on(trap: Trap, day: date) -> bool:
-    return trap.permit_valid_from <= day <= trap.permit_valid_until
 
 
 def photo_out(media_id: str) -> schemas.Photo:

@@ -19,11 +19,17 @@ from tests.fcm_server import FCMServer, fcm_sender
 from tests.support import Api
 
 
-async def add_token(settings: Settings, world: World, username: str, token: str, kind: str = "fcm_token") -> None:
+async def add_token(
+    settings: Settings, world: World, username: str, token: str, kind: str = "fcm_token"
+) -> None:
     async def work() -> None:
         await PushToken.create(
-            user_id=world.user_ids[username], token=token, kind=kind, platform="android",
-            app_version="1.0.0", last_seen_at=datetime.now(UTC),
+            user_id=world.user_ids[username],
+            token=token,
+            kind=kind,
+            platform="android",
+            app_version="1.0.0",
+            last_seen_at=datetime.now(UTC),
         )
 
     await run_in_database(settings, work)
@@ -118,7 +124,9 @@ async def test_alert_lifecycle_and_who_may_do_what(
     again = await push_api.post(f"{url}/ack", as_="farmer")
     assert again.json()["acknowledged_at"] == body["acknowledged_at"]
 
-    feedback = await push_api.post(f"{url}/feedback", as_="farmer", json={"verdict": "false_alarm", "note": "wind"})
+    feedback = await push_api.post(
+        f"{url}/feedback", as_="farmer", json={"verdict": "false_alarm", "note": "wind"}
+    )
     assert feedback.json()["feedback"] == "false_alarm"
     feedback = await push_api.post(f"{url}/feedback", as_="farmer", json={"verdict": "confirmed"})
     assert feedback.json()["feedback"] == "confirmed"
@@ -128,7 +136,9 @@ async def test_alert_lifecycle_and_who_may_do_what(
     assert resolved.json()["status"] == "resolved"
     assert resolved.json()["resolution_note"] == "closed the door"
     assert resolved.json()["resolved_by"]["id"] == world.user_ids["farmer"]
-    assert (await push_api.post(f"{url}/resolve", as_="farmer", json={})).json()["resolved_at"] == resolved.json()["resolved_at"]
+    assert (await push_api.post(f"{url}/resolve", as_="farmer", json={})).json()[
+        "resolved_at"
+    ] == resolved.json()["resolved_at"]
     assert (await push_api.post(f"{url}/ack", as_="farmer")).status_code == 409
 
     assert (await push_api.get("/api/v1/alerts", as_="farmer")).json()["items"] == []
@@ -154,14 +164,29 @@ async def test_advisors_read_shared_organizations_and_announce(
     announcement = await push_api.post(
         "/api/v1/alerts",
         as_="advisor",
-        json={"organization_id": world.org_ids["fishery"], "severity": "warning", "title": "Red tide nearby", "body": "Check your cages."},
+        json={
+            "organization_id": world.org_ids["fishery"],
+            "severity": "warning",
+            "title": "Red tide nearby",
+            "body": "Check your cages.",
+        },
     )
     assert announcement.status_code == 201
     assert announcement.json()["type"] == "manual" and announcement.json()["plugin"] == "core"
     pushes = await asyncio.to_thread(fcm.wait_for, 2)
     assert pushes[1].message["notification"]["title"] == "Red tide nearby"
-    assert (await push_api.post("/api/v1/alerts", as_="fisher", json={"organization_id": world.org_ids["fishery"], "severity": "info", "title": "x"})).status_code == 403
-    unknown = await push_api.post("/api/v1/alerts", as_="advisor", json={"organization_id": "nope", "severity": "info", "title": "x"})
+    assert (
+        await push_api.post(
+            "/api/v1/alerts",
+            as_="fisher",
+            json={"organization_id": world.org_ids["fishery"], "severity": "info", "title": "x"},
+        )
+    ).status_code == 403
+    unknown = await push_api.post(
+        "/api/v1/alerts",
+        as_="advisor",
+        json={"organization_id": "nope", "severity": "info", "title": "x"},
+    )
     assert unknown.status_code == 422
 
 
@@ -172,11 +197,17 @@ async def test_alerts_filter_and_page(push_api: Api, world: World, clock: FakeCl
     await handled(push_api)
     first = (await push_api.get("/api/v1/alerts?limit=2&severity=critical", as_="farmer")).json()
     assert len(first["items"]) == 2 and first["next_cursor"]
-    rest = (await push_api.get(f"/api/v1/alerts?limit=10&severity=critical&cursor={first['next_cursor']}", as_="farmer")).json()
+    rest = (
+        await push_api.get(
+            f"/api/v1/alerts?limit=10&severity=critical&cursor={first['next_cursor']}", as_="farmer"
+        )
+    ).json()
     ids = [a["id"] for a in first["items"] + rest["items"]]
     assert len(ids) == len(set(ids)) == 5
     assert (await push_api.get("/api/v1/alerts?severity=info", as_="farmer")).json()["items"] == []
-    one = (await push_api.get(f"/api/v1/alerts?subject_id={device['id']}", as_="farmer")).json()["items"]
+    one = (await push_api.get(f"/api/v1/alerts?subject_id={device['id']}", as_="farmer")).json()[
+        "items"
+    ]
     assert [a["subject"]["id"] for a in one] == [device["id"]]
     assert (await push_api.get("/api/v1/alerts?status=bogus", as_="farmer")).status_code == 422
 
@@ -191,7 +222,7 @@ async def test_dead_tokens_are_pruned(
     await open_door(push_api, device["key"], clock)
     pushes = await asyncio.to_thread(fcm.wait_for, 2)
     assert {p.token for p in pushes} == {"old-phone", "new-phone"}
-    assert [p for p in pushes if p.token == "new-phone"][0].message.get("fid") == "new-phone"
+    assert next(p for p in pushes if p.token == "new-phone").message.get("fid") == "new-phone"
 
     async def check() -> None:
         assert await PushToken.filter(token="old-phone").count() == 0
@@ -264,7 +295,10 @@ async def test_escalation_reaches_the_second_responder(
     responders = [[world.user_ids["farmer"]], [world.user_ids["admin"]]]
     with fcm_sender() as sender:
         app = create_app(
-            sensor_settings(settings.database_url, sensor_settings={"responders": responders, "escalate_after_s": 1800}),
+            sensor_settings(
+                settings.database_url,
+                sensor_settings={"responders": responders, "escalate_after_s": 1800},
+            ),
             clock=clock,
             run_jobs=False,
             push_sender=sender,
@@ -299,7 +333,9 @@ async def test_acknowledging_stops_escalation(
     with fcm_sender() as sender:
         app = create_app(
             sensor_settings(settings.database_url, sensor_settings={"responders": responders}),
-            clock=clock, run_jobs=False, push_sender=sender,
+            clock=clock,
+            run_jobs=False,
+            push_sender=sender,
         )
         async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
             api = Api(client, PASSWORD)
@@ -307,7 +343,9 @@ async def test_acknowledging_stops_escalation(
             await open_door(api, device["key"], clock)
             await handled(api)
             [alert] = (await api.get("/api/v1/alerts", as_="farmer")).json()["items"]
-            assert (await api.post(f"/api/v1/alerts/{alert['id']}/ack", as_="farmer")).status_code == 200
+            assert (
+                await api.post(f"/api/v1/alerts/{alert['id']}/ack", as_="farmer")
+            ).status_code == 200
             clock.advance(timedelta(hours=1))
             await run_job(api, "core.escalation")
             await deliver(api)
@@ -321,7 +359,9 @@ async def test_quiet_hours_hold_ordinary_pushes_but_not_critical_ones(
 
     async def quiet() -> None:
         # 22:00-06:00 in Tokyo; the clock says 09:00 Tokyo (00:00 UTC), so move it to 23:00.
-        await User.filter(id=world.user_ids["farmer"]).update(quiet_start="22:00", quiet_end="06:00")
+        await User.filter(id=world.user_ids["farmer"]).update(
+            quiet_start="22:00", quiet_end="06:00"
+        )
 
     await run_in_database(settings, quiet)
     clock.set(datetime(2026, 11, 26, 14, 0, tzinfo=UTC))  # 23:00 in Tokyo
@@ -369,7 +409,9 @@ async def test_offline_alert_raised_and_resolved_by_the_clock(
     assert offline["subject"] == {"kind": "device", "id": device["id"], "label": "Probe p1"}
     assert "11 minutes" in offline["body"]
     await run_job(push_api, "core.liveness")
-    assert (await push_api.get(f"/api/v1/alerts/{offline['id']}", as_="farmer")).json()["count"] == 2
+    assert (await push_api.get(f"/api/v1/alerts/{offline['id']}", as_="farmer")).json()[
+        "count"
+    ] == 2
 
     await ingest(push_api, device["key"], [reading(clock, "r2")])
 

@@ -84,7 +84,9 @@ async def test_logout_revokes_the_family_and_answers_204_even_for_unknown_tokens
     api: Api,
 ) -> None:
     tokens = await api.login("fisher")
-    out = await api.client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    out = await api.client.post(
+        "/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert out.status_code == 204
     assert out.content == b""
     refused = await api.client.post(
@@ -130,7 +132,9 @@ async def test_login_is_rate_limited_per_username(api: Api) -> None:
 
 async def test_garbage_and_foreign_tokens_are_refused(api: Api) -> None:
     forged = jwt.encode(
-        {"typ": "access", "sub": "x", "role": "admin", "exp": 9999999999}, "another-key-of-32-bytes-or-more!!", algorithm="HS256"
+        {"typ": "access", "sub": "x", "role": "admin", "exp": 9999999999},
+        "another-key-of-32-bytes-or-more!!",
+        algorithm="HS256",
     )
     for header in ["Bearer nonsense", f"Bearer {forged}", "Basic abc", ""]:
         response = await api.client.get("/api/v1/me", headers={"Authorization": header})

@@ -52,7 +52,9 @@ def test_users_create_reads_the_password_from_stdin(settings: Settings, world: W
     asyncio.run(run_in_database(settings, check))
 
     again = runner.invoke(
-        main, ["users", "create", "tanaka", "--role", "advisor"], input="whatever-long\n",
+        main,
+        ["users", "create", "tanaka", "--role", "advisor"],
+        input="whatever-long\n",
         env=env(settings.database_url),
     )
     assert again.exit_code == 1
@@ -61,7 +63,9 @@ def test_users_create_reads_the_password_from_stdin(settings: Settings, world: W
 
 def test_users_create_refuses_a_short_password(settings: Settings) -> None:
     result = CliRunner().invoke(
-        main, ["users", "create", "sato", "--role", "advisor"], input="short\n",
+        main,
+        ["users", "create", "sato", "--role", "advisor"],
+        input="short\n",
         env=env(settings.database_url),
     )
     assert result.exit_code == 1

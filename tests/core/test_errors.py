@@ -76,7 +76,9 @@ async def test_query_parameter_errors_name_the_parameter(api: Api) -> None:
         body = assert_problem(response, 422, "validation-failed")
         assert body["errors"] == [{"parameter": "limit", "detail": body["errors"][0]["detail"]}]
     bad_cursor = await api.get("/api/v1/organizations?cursor=%%%", as_="admin")
-    assert assert_problem(bad_cursor, 422, "validation-failed")["errors"][0]["parameter"] == "cursor"
+    assert (
+        assert_problem(bad_cursor, 422, "validation-failed")["errors"][0]["parameter"] == "cursor"
+    )
 
 
 async def test_unauthenticated_is_401_with_challenge(api: Api) -> None:

@@ -26,7 +26,7 @@ from tests.support import Api
 
 GREETINGS = "/api/v1/hello/greetings"
 TALLIES = "/api/v1/hello/tallies"
-THANKS = "ありがとう！"  # noqa: RUF001 - the full-width mark is what a phone sends
+THANKS = "ありがとう！"
 
 
 async def greet(api: Api, username: str, organization_id: str, text: str) -> Any:

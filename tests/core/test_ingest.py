@@ -11,7 +11,14 @@ from tests.conftest import World
 from tests.support import Api
 
 
-async def register(api: Api, world: World, org: str = "farm", external_id: str = "p1", kind: str = "sensors.probe", as_: str = "admin") -> dict[str, Any]:
+async def register(
+    api: Api,
+    world: World,
+    org: str = "farm",
+    external_id: str = "p1",
+    kind: str = "sensors.probe",
+    as_: str = "admin",
+) -> dict[str, Any]:
     response = await api.post(
         "/api/v1/devices",
         as_=as_,
@@ -26,8 +33,16 @@ async def register(api: Api, world: World, org: str = "farm", external_id: str =
     return response.json()
 
 
-def reading(clock: FakeClock, message_id: str, metric: str = "temperature", value: Any = 21.5, **extra: Any) -> dict[str, Any]:
-    return {"id": message_id, "ts": clock.now().isoformat(), "metric": metric, "value": value, **extra}
+def reading(
+    clock: FakeClock, message_id: str, metric: str = "temperature", value: Any = 21.5, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "ts": clock.now().isoformat(),
+        "metric": metric,
+        "value": value,
+        **extra,
+    }
 
 
 async def ingest(api: Api, key: str, readings: list[Any], scheme: str = "Device") -> Any:
@@ -56,45 +71,69 @@ async def test_a_device_is_registered_with_a_key_shown_once(push_api: Api, world
     duplicate = await push_api.post(
         "/api/v1/devices",
         as_="admin",
-        json={"kind": "sensors.probe", "name": "x", "organization_id": world.org_ids["farm"], "external_id": "p1"},
+        json={
+            "kind": "sensors.probe",
+            "name": "x",
+            "organization_id": world.org_ids["farm"],
+            "external_id": "p1",
+        },
     )
     assert duplicate.status_code == 409
 
 
 async def test_device_kind_and_organization_are_checked(push_api: Api, world: World) -> None:
-    body = {"kind": "sensors.rocket", "name": "x", "organization_id": world.org_ids["farm"], "external_id": "r"}
+    body = {
+        "kind": "sensors.rocket",
+        "name": "x",
+        "organization_id": world.org_ids["farm"],
+        "external_id": "r",
+    }
     unknown = await push_api.post("/api/v1/devices", as_="farmer", json=body)
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["pointer"] == "/kind"
     foreign = await push_api.post(
-        "/api/v1/devices", as_="farmer", json={**body, "kind": "sensors.probe", "organization_id": world.org_ids["fishery"]}
+        "/api/v1/devices",
+        as_="farmer",
+        json={**body, "kind": "sensors.probe", "organization_id": world.org_ids["fishery"]},
     )
     assert foreign.status_code == 422
     assert foreign.json()["errors"][0]["pointer"] == "/organization_id"
-    advisor = await push_api.post("/api/v1/devices", as_="advisor", json={**body, "kind": "sensors.probe"})
+    advisor = await push_api.post(
+        "/api/v1/devices", as_="advisor", json={**body, "kind": "sensors.probe"}
+    )
     assert advisor.status_code == 403
 
 
-async def test_the_same_batch_three_times_stores_each_reading_once(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_the_same_batch_three_times_stores_each_reading_once(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     device = await register(push_api, world)
     batch = [reading(clock, f"m-{i}", value=20 + i / 10) for i in range(25)]
     answers = [(await ingest(push_api, device["key"], batch)) for _ in range(3)]
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert answers[0].json() == {"accepted": 25, "duplicates": 0, "rejected": []}
-    assert answers[1].json() == answers[2].json() == {"accepted": 0, "duplicates": 25, "rejected": []}
+    assert (
+        answers[1].json() == answers[2].json() == {"accepted": 0, "duplicates": 25, "rejected": []}
+    )
     rows = await stored(push_api, device["id"])
     assert len(rows) == 25
     assert sorted(r["value"] for r in rows) == sorted(r["value"] for r in batch)
 
 
-async def test_a_repeated_id_within_a_batch_is_a_duplicate(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_a_repeated_id_within_a_batch_is_a_duplicate(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     device = await register(push_api, world)
-    answer = await ingest(push_api, device["key"], [reading(clock, "a", value=1), reading(clock, "a", value=2)])
+    answer = await ingest(
+        push_api, device["key"], [reading(clock, "a", value=1), reading(clock, "a", value=2)]
+    )
     assert answer.json() == {"accepted": 1, "duplicates": 1, "rejected": []}
     assert [r["value"] for r in await stored(push_api, device["id"])] == [1.0]
 
 
-async def test_bad_items_are_named_and_good_ones_stored(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_bad_items_are_named_and_good_ones_stored(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     device = await register(push_api, world)
     other = await register(push_api, world, external_id="p2")
     now = clock.now()
@@ -102,8 +141,18 @@ async def test_bad_items_are_named_and_good_ones_stored(push_api: Api, world: Wo
         reading(clock, "ok-1"),
         {"ts": now.isoformat(), "metric": "temperature", "value": 1},
         reading(clock, "x" * 65),
-        {"id": "no-offset", "ts": now.replace(tzinfo=None).isoformat(), "metric": "temperature", "value": 1},
-        {"id": "future", "ts": (now + timedelta(minutes=6)).isoformat(), "metric": "temperature", "value": 1},
+        {
+            "id": "no-offset",
+            "ts": now.replace(tzinfo=None).isoformat(),
+            "metric": "temperature",
+            "value": 1,
+        },
+        {
+            "id": "future",
+            "ts": (now + timedelta(minutes=6)).isoformat(),
+            "metric": "temperature",
+            "value": 1,
+        },
         reading(clock, "unknown-metric", metric="humidity"),
         reading(clock, "text-value", value="hot"),
         reading(clock, "too-hot", value=85.5),
@@ -112,7 +161,12 @@ async def test_bad_items_are_named_and_good_ones_stored(push_api: Api, world: Wo
         reading(clock, "door-bool", metric="door", value=True),
         reading(clock, "ok-2", value=-40),
         {"id": "no-ts", "metric": "temperature", "value": 1},
-        {"id": "soon", "ts": (now + timedelta(minutes=4)).isoformat(), "metric": "temperature", "value": 1},
+        {
+            "id": "soon",
+            "ts": (now + timedelta(minutes=4)).isoformat(),
+            "metric": "temperature",
+            "value": 1,
+        },
     ]
     answer = await ingest(push_api, device["key"], batch)
     assert answer.status_code == 202
@@ -132,15 +186,22 @@ async def test_bad_items_are_named_and_good_ones_stored(push_api: Api, world: Wo
     assert reasons[12] == "ts is missing"
     rows = await stored(push_api, device["id"])
     assert sorted((r["metric"], r["value"]) for r in rows) == [
-        ("door", 1.0), ("temperature", -40.0), ("temperature", 1.0), ("temperature", 21.5)
+        ("door", 1.0),
+        ("temperature", -40.0),
+        ("temperature", 1.0),
+        ("temperature", 21.5),
     ]
 
 
-async def test_gateways_post_for_their_organizations_devices_only(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_gateways_post_for_their_organizations_devices_only(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     mine = await register(push_api, world, external_id="g-dev")
     theirs = await register(push_api, world, org="fishery", external_id="f-dev")
     gateway = await push_api.post(
-        "/api/v1/gateways", as_="farmer", json={"name": "Barn relay", "organization_id": world.org_ids["farm"]}
+        "/api/v1/gateways",
+        as_="farmer",
+        json={"name": "Barn relay", "organization_id": world.org_ids["farm"]},
     )
     assert gateway.status_code == 201
     key = gateway.json()["key"]
@@ -157,14 +218,18 @@ async def test_gateways_post_for_their_organizations_devices_only(push_api: Api,
     body = answer.json()
     assert body["accepted"] == 1
     assert [(r["index"], r["detail"]) for r in body["rejected"]] == [
-        (1, "device not allowed"), (2, "device not allowed"), (3, "device not allowed")
+        (1, "device not allowed"),
+        (2, "device not allowed"),
+        (3, "device not allowed"),
     ]
     listed = await push_api.get("/api/v1/gateways", as_="farmer")
     assert listed.json()["items"][0]["last_seen"] is not None
     assert "key" not in listed.text
 
 
-async def test_keys_rotate_and_revoke_at_once(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_keys_rotate_and_revoke_at_once(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     device = await register(push_api, world)
     assert (await ingest(push_api, device["key"], [reading(clock, "before")])).status_code == 202
     rotated = await push_api.post(f"/api/v1/devices/{device['id']}/rotate-key", as_="farmer")
@@ -175,7 +240,9 @@ async def test_keys_rotate_and_revoke_at_once(push_api: Api, world: World, clock
     assert old.headers["content-type"].startswith("application/problem+json")
     assert (await ingest(push_api, new_key, [reading(clock, "new-key")])).json()["accepted"] == 1
 
-    assert (await push_api.delete(f"/api/v1/devices/{device['id']}", as_="farmer")).status_code == 204
+    assert (
+        await push_api.delete(f"/api/v1/devices/{device['id']}", as_="farmer")
+    ).status_code == 204
     assert (await ingest(push_api, new_key, [reading(clock, "revoked")])).status_code == 401
     listed = (await push_api.get("/api/v1/devices?status=revoked", as_="farmer")).json()["items"]
     assert [d["id"] for d in listed] == [device["id"]]
@@ -184,7 +251,11 @@ async def test_keys_rotate_and_revoke_at_once(push_api: Api, world: World, clock
 
 async def test_no_or_unknown_key_is_401_before_the_body_is_read(push_api: Api) -> None:
     for headers in ({}, {"Authorization": "Device nope"}, {"Authorization": "Bearer nope"}):
-        response = await push_api.client.post("/api/v1/ingest", content=b"{not json", headers={**headers, "content-type": "application/json"})
+        response = await push_api.client.post(
+            "/api/v1/ingest",
+            content=b"{not json",
+            headers={**headers, "content-type": "application/json"},
+        )
         assert response.status_code == 401, headers
 
 
@@ -195,39 +266,65 @@ async def test_envelope_limits(push_api: Api, world: World, clock: FakeClock) ->
     assert empty.status_code == 422
     assert empty.json()["errors"][0]["pointer"] == "/readings"
     too_many = await push_api.client.post(
-        "/api/v1/ingest", json={"readings": [reading(clock, str(i)) for i in range(1001)]}, headers=headers
+        "/api/v1/ingest",
+        json={"readings": [reading(clock, str(i)) for i in range(1001)]},
+        headers=headers,
     )
     assert too_many.status_code == 422
-    not_object = await push_api.client.post("/api/v1/ingest", json=[reading(clock, "1")], headers=headers)
+    not_object = await push_api.client.post(
+        "/api/v1/ingest", json=[reading(clock, "1")], headers=headers
+    )
     assert not_object.status_code == 422
     malformed = await push_api.client.post(
-        "/api/v1/ingest", content=b'{"readings": [', headers={**headers, "content-type": "application/json"}
+        "/api/v1/ingest",
+        content=b'{"readings": [',
+        headers={**headers, "content-type": "application/json"},
     )
     assert malformed.status_code == 400
     huge = json.dumps({"readings": [reading(clock, "1", pad="x" * (1024 * 1024))]})
     too_big = await push_api.client.post(
-        "/api/v1/ingest", content=huge.encode(), headers={**headers, "content-type": "application/json"}
+        "/api/v1/ingest",
+        content=huge.encode(),
+        headers={**headers, "content-type": "application/json"},
     )
     assert too_big.status_code == 413
     assert await stored(push_api, device["id"]) == []
 
 
-async def test_readings_are_paged_in_time_order_with_from_and_to(push_api: Api, world: World, clock: FakeClock) -> None:
+async def test_readings_are_paged_in_time_order_with_from_and_to(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
     device = await register(push_api, world)
     start = clock.now() - timedelta(hours=3)
     batch = [
-        {"id": f"h{i}", "ts": (start + timedelta(minutes=10 * i)).isoformat(), "metric": "temperature", "value": i}
+        {
+            "id": f"h{i}",
+            "ts": (start + timedelta(minutes=10 * i)).isoformat(),
+            "metric": "temperature",
+            "value": i,
+        }
         for i in range(12)
     ]
     await ingest(push_api, device["key"], list(reversed(batch)))
-    window = f"from={(start + timedelta(minutes=20)).isoformat()}&to={(start + timedelta(minutes=90)).isoformat()}"
-    window = window.replace("+", "%2B")
-    first = (await push_api.get(f"/api/v1/devices/{device['id']}/readings?{window}&limit=4", as_="farmer")).json()
+    since, until = start + timedelta(minutes=20), start + timedelta(minutes=90)
+    window = f"from={since.isoformat()}&to={until.isoformat()}".replace("+", "%2B")
+    first = (
+        await push_api.get(
+            f"/api/v1/devices/{device['id']}/readings?{window}&limit=4", as_="farmer"
+        )
+    ).json()
     assert [r["value"] for r in first["items"]] == [2, 3, 4, 5]
-    second = (await push_api.get(f"/api/v1/devices/{device['id']}/readings?{window}&limit=4&cursor={first['next_cursor']}", as_="farmer")).json()
+    second = (
+        await push_api.get(
+            f"/api/v1/devices/{device['id']}/readings?{window}&limit=4&cursor={first['next_cursor']}",
+            as_="farmer",
+        )
+    ).json()
     assert [r["value"] for r in second["items"]] == [6, 7, 8]
     assert second["next_cursor"] is None
-    assert (await push_api.get(f"/api/v1/devices/{device['id']}/readings?limit=10001", as_="farmer")).status_code == 422
+    assert (
+        await push_api.get(f"/api/v1/devices/{device['id']}/readings?limit=10001", as_="farmer")
+    ).status_code == 422
     stranger = await push_api.get(f"/api/v1/devices/{device['id']}/readings", as_="fisher")
     assert stranger.status_code == 404
 
@@ -238,6 +335,8 @@ async def test_device_status_follows_reports(push_api: Api, world: World, clock:
     seen = (await push_api.get(f"/api/v1/devices/{device['id']}", as_="farmer")).json()
     assert seen["status"] == "online" and seen["battery"] == 3.1
     clock.advance(timedelta(minutes=11))
-    assert (await push_api.get(f"/api/v1/devices/{device['id']}", as_="farmer")).json()["status"] == "offline"
+    assert (await push_api.get(f"/api/v1/devices/{device['id']}", as_="farmer")).json()[
+        "status"
+    ] == "offline"
     offline = (await push_api.get("/api/v1/devices?status=offline", as_="farmer")).json()["items"]
     assert [d["id"] for d in offline] == [device["id"]]

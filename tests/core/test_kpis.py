@@ -40,7 +40,9 @@ async def test_iot_users_count_organizations_whose_devices_reported(
     assert kpis["fishers_using_iot"]["value"] == 0  # its buoy never reported
     assert all(isinstance(k["value"], int) for k in kpis.values())
 
-    earlier = by_key((await push_api.get("/api/v1/kpis?from=2026-10-01&to=2026-11-01", as_="admin")).json())
+    earlier = by_key(
+        (await push_api.get("/api/v1/kpis?from=2026-10-01&to=2026-11-01", as_="admin")).json()
+    )
     assert earlier["farmers_using_iot"]["value"] == 0
 
 

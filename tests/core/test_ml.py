@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001 - Japanese text is written with full-width punctuation
+
 """Predictors: artifacts saved with skops and checked before loading, the ``minori ml``
 commands, and the example plugin's ``hello.mood`` model end to end."""
 

@@ -23,7 +23,9 @@ from tests.support import Api
 
 
 def mqtt_app(settings: Settings, clock: FakeClock, overrides: dict[str, str]) -> Litestar:
-    return create_app(sensor_settings(settings.database_url, **overrides), clock=clock, run_jobs=False)
+    return create_app(
+        sensor_settings(settings.database_url, **overrides), clock=clock, run_jobs=False
+    )
 
 
 async def until(check: Callable[[], Awaitable[Any]], attempts: int = 300) -> Any:
@@ -55,10 +57,18 @@ async def test_unusable_messages_go_to_the_dead_letter_table(
         farm = world.org_ids["farm"]
         now = clock.now().isoformat()
         await publish(f"minori/{farm}/{device['id']}/up", b"not json")
-        await publish(f"minori/{world.org_ids['fishery']}/{device['id']}/up", {"id": "x", "ts": now, "metric": "door", "value": 1})
+        await publish(
+            f"minori/{world.org_ids['fishery']}/{device['id']}/up",
+            {"id": "x", "ts": now, "metric": "door", "value": 1},
+        )
         await publish(
             f"minori/{farm}/{device['id']}/up",
-            {"readings": [{"id": "good", "ts": now, "metric": "temperature", "value": 4}, {"id": "bad", "ts": now, "metric": "temperature", "value": 400}]},
+            {
+                "readings": [
+                    {"id": "good", "ts": now, "metric": "temperature", "value": 4},
+                    {"id": "bad", "ts": now, "metric": "temperature", "value": 400},
+                ]
+            },
         )
         await until(lambda: _is(consumer(api).acknowledged == 3))
 
@@ -86,7 +96,10 @@ async def test_redelivery_after_the_consumer_dies_before_acknowledging(
         device = await register(api, world)
         topic = f"minori/{world.org_ids['farm']}/{device['id']}/up"
         now = clock.now().isoformat()
-        payloads = [{"id": f"r-{i}", "ts": now, "metric": "temperature", "value": i % 50} for i in range(messages)]
+        payloads = [
+            {"id": f"r-{i}", "ts": now, "metric": "temperature", "value": i % 50}
+            for i in range(messages)
+        ]
         # The first ten are stored and acknowledged normally.
         await publish(topic, *payloads[:10])
         await until(lambda: _is(consumer(api).acknowledged == 10))
@@ -126,7 +139,9 @@ class locked_readings:
 
     async def __aenter__(self) -> None:
         if PG_URL:
-            self.connection = await asyncpg.connect(self.url.replace("postgres://", "postgresql://", 1))
+            self.connection = await asyncpg.connect(
+                self.url.replace("postgres://", "postgresql://", 1)
+            )
             self.transaction = self.connection.transaction()
             await self.transaction.start()
             await self.connection.execute("LOCK TABLE core_reading IN EXCLUSIVE MODE")

@@ -35,7 +35,9 @@ async def test_ready_is_503_when_the_database_is_unreachable(clock: FakeClock) -
     assert body["checks"]["database"].startswith("error")
 
 
-async def test_metrics_for_admins_and_the_metrics_token(api: Api, database_url: str, clock: FakeClock) -> None:
+async def test_metrics_for_admins_and_the_metrics_token(
+    api: Api, database_url: str, clock: FakeClock
+) -> None:
     await api.get("/health/live")
     response = await api.get("/metrics", as_="admin")
     assert response.status_code == 200
@@ -44,7 +46,9 @@ async def test_metrics_for_admins_and_the_metrics_token(api: Api, database_url: 
     assert (await api.get("/metrics", as_="farmer")).status_code == 403
     assert (await api.get("/metrics")).status_code == 401
 
-    app = create_app(base_settings(database_url, metrics_token="scrape-me"), clock=clock, run_jobs=False)
+    app = create_app(
+        base_settings(database_url, metrics_token="scrape-me"), clock=clock, run_jobs=False
+    )
     async with AsyncTestClient(app=app) as client:
         ok = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
         assert ok.status_code == 200 and "minori_requests_total" in ok.text
@@ -92,7 +96,13 @@ async def test_openapi_is_truthful_about_security_and_errors(api: Api) -> None:
     # Every operation in the document says who may call it.
     for path, item in paths.items():
         for method, operation in item.items():
-            if path.startswith("/schema") or method not in {"get", "post", "patch", "put", "delete"}:
+            if path.startswith("/schema") or method not in {
+                "get",
+                "post",
+                "patch",
+                "put",
+                "delete",
+            }:
                 continue
             public = "security" not in operation
             assert public or "401" in operation["responses"], (method, path)

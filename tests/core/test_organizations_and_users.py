@@ -31,7 +31,9 @@ async def test_members_list_only_their_own_organizations(api: Api, world: World)
 
 async def test_organizations_page_with_cursors(api: Api) -> None:
     for i in range(5):
-        await api.post("/api/v1/organizations", as_="admin", json={"name": f"Co-op {i}", "kind": "coop"})
+        await api.post(
+            "/api/v1/organizations", as_="admin", json={"name": f"Co-op {i}", "kind": "coop"}
+        )
     seen: list[str] = []
     cursor = None
     while True:
@@ -113,7 +115,9 @@ async def test_members_need_an_organization_and_a_known_one(api: Api) -> None:
 
 
 async def test_users_filter_by_organization(api: Api, world: World) -> None:
-    body = (await api.get(f"/api/v1/users?organization_id={world.org_ids['farm']}", as_="admin")).json()
+    body = (
+        await api.get(f"/api/v1/users?organization_id={world.org_ids['farm']}", as_="admin")
+    ).json()
     assert [u["username"] for u in body["items"]] == ["farmer"]
     everyone = (await api.get("/api/v1/users", as_="admin")).json()
     assert {u["username"] for u in everyone["items"]} == {"farmer", "fisher", "advisor", "admin"}

@@ -37,8 +37,15 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
         "MINORI_LOG_LEVEL": "WARNING",
     }
     env.pop("MINORI_MQTT_URL", None)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "minori"), "demo", "--port", str(port), "--speed", "120"],
+    process = subprocess.Popen(  # noqa: S603 (our own console script)
+        [
+            str(Path(sys.executable).parent / "minori"),
+            "demo",
+            "--port",
+            str(port),
+            "--speed",
+            "120",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

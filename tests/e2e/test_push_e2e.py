@@ -25,7 +25,10 @@ from tests.support import serve
 def served_app(settings: Settings, clock: FakeClock, overrides: dict[str, Any]) -> Iterator[str]:
     with fcm_sender() as sender:
         app = create_app(
-            sensor_settings(settings.database_url, **overrides), clock=clock, run_jobs=False, push_sender=sender
+            sensor_settings(settings.database_url, **overrides),
+            clock=clock,
+            run_jobs=False,
+            push_sender=sender,
         )
         with serve(app) as base_url:
             yield base_url
@@ -38,18 +41,31 @@ def served(settings: Settings, clock: FakeClock, world: World, fcm: FCMServer) -
 
 @pytest.fixture
 def served_mqtt(
-    settings: Settings, clock: FakeClock, world: World, fcm: FCMServer, mqtt_overrides: dict[str, str]
+    settings: Settings,
+    clock: FakeClock,
+    world: World,
+    fcm: FCMServer,
+    mqtt_overrides: dict[str, str],
 ) -> Iterator[str]:
     yield from served_app(settings, clock, mqtt_overrides)
 
 
-async def setup_device(client: httpx.AsyncClient, world: World) -> tuple[dict[str, Any], dict[str, str]]:
-    token = await client.post("/api/v1/auth/token", json={"username": "farmer", "password": PASSWORD})
+async def setup_device(
+    client: httpx.AsyncClient, world: World
+) -> tuple[dict[str, Any], dict[str, str]]:
+    token = await client.post(
+        "/api/v1/auth/token", json={"username": "farmer", "password": PASSWORD}
+    )
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     device = await client.post(
         "/api/v1/devices",
         headers=headers,
-        json={"kind": "sensors.probe", "name": "Barn door", "organization_id": world.org_ids["farm"], "external_id": "door"},
+        json={
+            "kind": "sensors.probe",
+            "name": "Barn door",
+            "organization_id": world.org_ids["farm"],
+            "external_id": "door",
+        },
     )
     assert device.status_code == 201, device.text
     return device.json(), headers
@@ -65,14 +81,20 @@ def check_push(push: Any, alert: dict[str, Any], reading_id: str) -> None:
     assert push.message["data"]["plugin"] == "sensors"
 
 
-async def test_http_reading_to_push(served: str, world: World, clock: FakeClock, fcm: FCMServer, settings: Settings) -> None:
+async def test_http_reading_to_push(
+    served: str, world: World, clock: FakeClock, fcm: FCMServer, settings: Settings
+) -> None:
     await add_token(settings, world, "farmer", "farmer-phone")
     async with httpx.AsyncClient(base_url=served, timeout=30) as client:
         device, headers = await setup_device(client, world)
         answer = await client.post(
             "/api/v1/ingest",
             headers={"Authorization": f"Device {device['key']}"},
-            json={"readings": [{"id": "h-1", "ts": clock.now().isoformat(), "metric": "door", "value": 1}]},
+            json={
+                "readings": [
+                    {"id": "h-1", "ts": clock.now().isoformat(), "metric": "door", "value": 1}
+                ]
+            },
         )
         assert answer.status_code == 202
         assert answer.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
@@ -81,17 +103,23 @@ async def test_http_reading_to_push(served: str, world: World, clock: FakeClock,
         check_push(push, alert, "h-1")
 
 
-async def test_mqtt_reading_to_push(served_mqtt: str, world: World, clock: FakeClock, fcm: FCMServer, settings: Settings) -> None:
+async def test_mqtt_reading_to_push(
+    served_mqtt: str, world: World, clock: FakeClock, fcm: FCMServer, settings: Settings
+) -> None:
     await add_token(settings, world, "farmer", "farmer-phone")
     async with httpx.AsyncClient(base_url=served_mqtt, timeout=30) as client:
         await wait_for_mqtt(client)
         device, headers = await setup_device(client, world)
         topic = f"minori/{world.org_ids['farm']}/{device['id']}/up"
-        await publish(topic, {"id": "m-1", "ts": clock.now().isoformat(), "metric": "door", "value": 1})
+        await publish(
+            topic, {"id": "m-1", "ts": clock.now().isoformat(), "metric": "door", "value": 1}
+        )
         [push] = await asyncio.to_thread(fcm.wait_for, 1)
         [alert] = (await client.get("/api/v1/alerts", headers=headers)).json()["items"]
         check_push(push, alert, "m-1")
-        readings = (await client.get(f"/api/v1/devices/{device['id']}/readings", headers=headers)).json()
+        readings = (
+            await client.get(f"/api/v1/devices/{device['id']}/readings", headers=headers)
+        ).json()
         assert [(r["metric"], r["value"]) for r in readings["items"]] == [("door", 1.0)]
 
 
@@ -107,7 +135,9 @@ async def wait_for_mqtt(client: httpx.AsyncClient) -> None:
 async def publish(topic: str, *payloads: Any) -> None:
     assert MQTT_URL
     host, port = MQTT_URL.removeprefix("mqtt://").split(":")
-    async with aiomqtt.Client(host, int(port), identifier=f"test-device-{uuid.uuid4().hex[:8]}") as device:
+    async with aiomqtt.Client(
+        host, int(port), identifier=f"test-device-{uuid.uuid4().hex[:8]}"
+    ) as device:
         for payload in payloads:
             raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             await device.publish(topic, raw, qos=1)

@@ -58,9 +58,7 @@ async def test_registering_is_idempotent_on_the_token(
         "app_version": "1.5.0",
         "created_at": body["created_at"],
     }
-    assert await tokens(settings) == {
-        "phone-a": (world.user_ids["farmer"], "fid", "ios", "1.5.0")
-    }
+    assert await tokens(settings) == {"phone-a": (world.user_ids["farmer"], "fid", "ios", "1.5.0")}
 
 
 async def test_a_user_has_several_phones_and_a_phone_moves_to_its_new_user(

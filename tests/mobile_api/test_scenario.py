@@ -281,9 +281,7 @@ class GeneratedPhone:
 
 
 @pytest.fixture
-def served(
-    settings: Settings, clock: FakeClock, world: World, fcm: FCMServer
-) -> Iterator[str]:
+def served(settings: Settings, clock: FakeClock, world: World, fcm: FCMServer) -> Iterator[str]:
     """The app with the sensors test plugin, pushing through firebase-admin to ``fcm``."""
     with fcm_sender() as sender:
         app = create_app(

@@ -22,9 +22,7 @@ STORE = "https://play.google.com/store/apps/details?id=jp.example.minori"
 
 @pytest.fixture
 async def gated_api(settings: Settings, clock: FakeClock, world: World) -> AsyncIterator[Api]:
-    gated = base_settings(
-        settings.database_url, mobile_min_version="2.1.0", mobile_store_url=STORE
-    )
+    gated = base_settings(settings.database_url, mobile_min_version="2.1.0", mobile_store_url=STORE)
     app = create_app(gated, clock=clock, run_jobs=False)
     async with AsyncTestClient(app=app, raise_server_exceptions=False) as client:
         yield Api(client, PASSWORD)

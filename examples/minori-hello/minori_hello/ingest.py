@@ -14,9 +14,7 @@ from core.telemetry.ingest import NewReading
 from minori_hello.i18n import _
 
 
-async def on_button(
-    ctx: PluginContext, device: DeviceRef, readings: Sequence[NewReading]
-) -> None:
+async def on_button(ctx: PluginContext, device: DeviceRef, readings: Sequence[NewReading]) -> None:
     presses = [r for r in readings if r.metric == "pressed" and r.value >= 1]
     if not presses:
         return

@@ -81,8 +81,10 @@ async def todays_greetings(
     """``(id, text, created_at)`` of the greetings the caller may see posted since ``start``,
     newest first, at most ``at_most`` of them: one light query, for the home screen."""
     visible = tenancy.scope(Greeting.filter(created_at__gte=start), principal)
-    return await visible.order_by("-created_at", "-id").limit(at_most).values_list(
-        "id", "text", "created_at"
+    return (
+        await visible.order_by("-created_at", "-id")
+        .limit(at_most)
+        .values_list("id", "text", "created_at")
     )
 
 
