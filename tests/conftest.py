@@ -38,6 +38,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("MINORI_TEST_DATABASE_URL")
 MQTT_URL = os.environ.get("MINORI_TEST_MQTT_URL")
+ENABLED_PLUGINS = {
+    name for name, entry in load_plugins_file(ROOT / "plugins.toml").items() if entry.enabled
+}
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 PASSWORD = "correct horse battery"
 

@@ -299,6 +299,8 @@ def single_threaded(fit: Callable[..., Trained]) -> Callable[..., Trained]:
 
     @functools.wraps(fit)
     def run(*args: Any, **kwargs: Any) -> Trained:
+        # Limits apply to the thread pools loaded when they are set: load OpenMP first.
+        import sklearn.ensemble  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):

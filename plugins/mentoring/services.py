@@ -468,7 +468,9 @@ async def _advisor_profile(advisor_id: str | None, pointer: str) -> AdvisorProfi
         else None
     )
     if profile is None:
-        raise Invalid.field(pointer, _("unknown or not accessible"))
+        if pointer.startswith("/"):
+            raise Invalid.field(pointer, _("unknown or not accessible"))
+        raise Invalid.parameter(pointer, _("unknown or not accessible"))
     return profile
 
 
@@ -1330,8 +1332,10 @@ async def book(
         entrant = await tenancy.scope(
             EntrantProfile.filter(user_id=principal.user_id), principal, write=True
         ).get_or_none()
-        if entrant is None or data.entrant_id not in (None, str(entrant.id)):
+        if entrant is None:
             raise Invalid.field("/entrant_id", _("create your entrant profile first"))
+        if data.entrant_id not in (None, str(entrant.id)):
+            raise Invalid.field("/entrant_id", _("unknown or not accessible"))
         advisor = await _advisor_profile(data.advisor_id, "/advisor_id")
     else:
         if principal.role is Role.ADVISOR:
@@ -1412,7 +1416,8 @@ async def book(
                 ),
                 {"kind": "consultation_booked", "consultation_id": str(consultation.id)},
             )
-        await _touch(entrant.user_id, now)
+        if principal.role is Role.MEMBER:
+            await _touch(entrant.user_id, now)
     ctx.notifier.wake()
     return await _consultation(principal, consultation.id)
 

@@ -334,9 +334,9 @@ async def update_trap(
             changes.get("backup_ids", trap.backup_ids),
         )
     permit_changed = any(k.startswith("permit_") for k in changes)
+    if "target_species" in changes:
+        changes["target_species"] = [s.value for s in changes["target_species"]]
     for name, value in changes.items():
-        if name == "target_species":
-            value = [s.value for s in value]
         setattr(trap, name, value)
     _check_permit_dates(trap.permit_valid_from, trap.permit_valid_until)
     if state is TrapState.SPRUNG and trap.state is not TrapState.SPRUNG:
@@ -345,10 +345,12 @@ async def update_trap(
         _check_can_arm(trap, today(ctx))
     now = ctx.clock.now()
     trap.updated_at = now
+    changes["updated_at"] = now
     if permit_changed:
-        trap.permit_alert = None
+        trap.permit_alert = changes["permit_alert"] = None
     async with in_transaction():
-        await trap.save()
+        # Only what the request changed: a trigger may be springing the trap meanwhile.
+        await Trap.filter(id=trap.id).update(**changes)
         if state is not None and state is not trap.state:
             await _change_state(ctx, trap, state, principal.user_id, now)
     if permit_changed:
@@ -371,8 +373,9 @@ async def _change_state(
     now: datetime,
     note: str = "",
 ) -> None:
-    """Move the trap to ``state``; from sprung this is a reset (the sprung event gets its
-    outcome, the trap's alerts are resolved after the transaction)."""
+    """Move the trap to ``state``; from sprung this is a reset: the sprung event gets its
+    outcome (capture or false trigger) and the trap's sprung and welfare alerts are
+    resolved, in the caller's transaction."""
     was_sprung = trap.state is TrapState.SPRUNG
     kind = {
         TrapState.ARMED: EventKind.ARMED,

@@ -10,7 +10,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('core', '0001_initial'), ('core', '0002_jobs_media'), ('core', '0003_telemetry_alerts'), ('core', '0003_telemetry_alerts')]
+    dependencies = [('core', '0001_initial'), ('core', '0002_jobs_media'), ('core', '0003_telemetry_alerts')]
 
     initial = True
 

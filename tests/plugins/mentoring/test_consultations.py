@@ -154,6 +154,14 @@ async def test_bad_bookings_answer_422_with_a_pointer_and_store_nothing(api: Api
     assert nobody.json()["errors"][0]["pointer"] == "/entrant_id"
     listed = await api.get(f"{BASE}/consultations", as_="admin")
     assert listed.json() == {"items": [], "next_cursor": None}
+    for params, name in [
+        ({"advisor_id": "nobody"}, "advisor_id"),
+        ({"advisor_id": advisor["id"], "from": "2026-11-27T09:00:00"}, "from"),
+        ({"advisor_id": advisor["id"], "to": "2026-12-30T09:00:00+09:00"}, "to"),
+    ]:
+        refused = await api.get(f"{BASE}/availability", as_="farmer", params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.json()["errors"][0]["parameter"] == name
 
 
 def reminders(api: Api, username: str) -> list[int]:
