@@ -431,7 +431,7 @@ async def run_job(api: Api, job_id: str) -> None:
     assert response.json()["outcome"] == "succeeded", response.json()
 
 
-async def poll(check: Any, attempts: int = 100) -> Any:
+async def poll(check: Any, attempts: int = 400) -> Any:
     """Retry ``check`` until it passes: for work the app finishes in the background."""
     for _ in range(attempts - 1):
         try:

@@ -1,10 +1,10 @@
-
 """Predictors: artifacts saved with skops and checked before loading, the ``minori ml``
 commands, and the example plugin's ``hello.mood`` model end to end."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -255,7 +255,7 @@ def test_verify_passes_on_the_shipped_artifacts_and_fails_on_a_broken_one(
     assert failed.exit_code == 1, failed.output
     assert "FAILED  hello.mood:" in failed.output
     assert RETRAIN in failed.output
-    assert "1 of 1 predictors cannot be loaded" in failed.output
+    assert re.search(r"1 of \d+ predictors cannot be loaded", failed.output), failed.output
 
 
 def test_verify_fails_when_an_artifact_is_missing(tmp_path: Path) -> None:
@@ -266,6 +266,9 @@ def test_verify_fails_when_an_artifact_is_missing(tmp_path: Path) -> None:
 
 def test_train_writes_the_artifact_and_prints_held_out_metrics(tmp_path: Path) -> None:
     models = tmp_path / "artifacts"
+    # The other plugins' shipped artifacts, so that verify judges only the one retrained.
+    shutil.copytree(ROOT / "models_ml" / "artifacts", models)
+    shutil.rmtree(mood_dir(models))
     runner = CliRunner()
     result = runner.invoke(main, ["ml", "train", "hello.mood"], env=cli_env(models))
     assert result.exit_code == 0, result.output
