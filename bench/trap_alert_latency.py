@@ -69,6 +69,7 @@ from harness import (  # the telemetry benchmarks' shared parts
     percentile,
     postgres_reachable,
     server_process,
+    wait_for_quiet,
 )
 
 try:  # reuse the MQTT helpers of bench/alert_latency.py when they are there
@@ -594,6 +595,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--gap", type=float, default=0.02, help="seconds between triggers")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL admin URL")
     parser.add_argument("--mqtt-url", default=DEFAULT_MQTT_URL)
+    parser.add_argument(
+        "--wait-quiet", type=float, default=0, help="seconds to wait for an idle machine first"
+    )
     args = parser.parse_args(argv)
     if args.triggers < 1 or args.debounced < 0 or args.gap < 0:
         parser.error("--triggers must be >= 1, --debounced >= 0, --gap >= 0")
@@ -602,7 +606,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"skipping PostgreSQL: not reachable at {args.pg_url} ({why})", file=sys.stderr)
         backends.remove("postgres")
     began = time.monotonic()
-    runs = [run_backend(backend, args) for backend in backends]
+    runs = []
+    for backend in backends:
+        wait_for_quiet(args.wait_quiet)
+        runs.append(run_backend(backend, args))
     report(runs, args)
     print(f"total {time.monotonic() - began:.0f} s")
 

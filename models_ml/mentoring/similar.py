@@ -67,17 +67,26 @@ def rank(library: dict[str, Any], query: str) -> Any:
     return (1 - weight) * (q @ questions.T).toarray()[0] + weight * (q @ answers.T).toarray()[0]
 
 
+def vectors(library: dict[str, Any], pairs: Sequence[tuple[str, str]]) -> tuple[Any, Any]:
+    """The question and answer vectors of other (question, answer) pairs, e.g. answered
+    questions from the database, in the library's space (to score with
+    :func:`score_vectors`, and to keep between queries)."""
+    v = library["vectorizer"]
+    return v.transform([p[0] for p in pairs]), v.transform([p[1] for p in pairs])
+
+
+def score_vectors(library: dict[str, Any], query: str, questions: Any, answers: Any) -> list[float]:
+    """Scores of vectors made by :func:`vectors`, with the library's weights."""
+    weight = float(library.get("answer_weight", ANSWER_WEIGHT))
+    q = library["vectorizer"].transform([query])
+    combined = (1 - weight) * (q @ questions.T).toarray()[0] + weight * (q @ answers.T).toarray()[0]
+    return [float(s) for s in combined]
+
+
 def score_pairs(
     library: dict[str, Any], query: str, pairs: Sequence[tuple[str, str]]
 ) -> list[float]:
-    """Scores of other (question, answer) pairs, e.g. answered questions from the database,
-    with the library's vocabulary and weights."""
+    """Scores of other (question, answer) pairs, with the library's vocabulary and weights."""
     if not pairs:
         return []
-    v = library["vectorizer"]
-    weight = float(library.get("answer_weight", ANSWER_WEIGHT))
-    q = v.transform([query])
-    questions = v.transform([p[0] for p in pairs])
-    answers = v.transform([p[1] for p in pairs])
-    combined = (1 - weight) * (q @ questions.T).toarray()[0] + weight * (q @ answers.T).toarray()[0]
-    return [float(s) for s in combined]
+    return score_vectors(library, query, *vectors(library, pairs))

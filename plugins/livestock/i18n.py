@@ -12,8 +12,8 @@ _ = translator("livestock", Path(__file__).parent / "locale")
 
 
 def joined(parts: list[Text]) -> Text:
-    """Texts in a row, each rendered in the reader's language: "a, b, c"."""
+    """Texts in a row, each rendered in the reader's language: "a and b and c"."""
     text = parts[0]
     for more in parts[1:]:
-        text = _("{first}, {second}", first=text, second=more)
+        text = _("{first} and {second}", first=text, second=more)
     return text

@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 import msgspec
 from apscheduler.triggers.cron import CronTrigger
 
-from core.i18n import Text
 from core.plugin import JobSpec, PluginContext
 from plugins.livestock import scoring, services
-from plugins.livestock.i18n import _, joined
+from plugins.livestock.i18n import _
 
 MORNING = "Asia/Tokyo"
 
@@ -75,8 +74,8 @@ REMINDER_TEXTS = {
 
 
 async def breeding_reminders(ctx: PluginContext, due: datetime) -> None:
-    """One message per farm with what the breeding calendar expects now; each reminder is
-    sent once, whenever the job runs."""
+    """A message per farm and kind of reminder with what the breeding calendar expects now;
+    each reminder is sent once, whenever the job runs."""
     due = _now(ctx, due)
     settings = services.settings_of(ctx)
     today = services.local_day(settings, due)
@@ -98,19 +97,16 @@ async def breeding_reminders(ctx: PluginContext, due: datetime) -> None:
             continue
         async with services.transaction():
             fresh = await services.claim_reminders(wanted)
-            if not fresh:
-                continue
-            lines: list[Text] = []
+            members = await services.members_of(str(farm.id)) if fresh else []
             for kind, text in REMINDER_TEXTS.items():
                 names = [services.label(a) for a, k, _day in fresh if k == kind]
                 if names:
-                    lines.append(text(", ".join(names)))
-            await ctx.notifier.notify(
-                await services.members_of(str(farm.id)),
-                title=_("Breeding calendar for {day}", day=today.isoformat()),
-                body=joined(lines),
-                data={"kind": "breeding_reminders", "day": today.isoformat()},
-            )
+                    await ctx.notifier.notify(
+                        members,
+                        title=_("Breeding calendar for {day}", day=today.isoformat()),
+                        body=text(", ".join(names)),
+                        data={"kind": kind, "day": today.isoformat()},
+                    )
         ctx.notifier.wake()
 
 

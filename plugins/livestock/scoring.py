@@ -320,6 +320,8 @@ class _Run:
             drop = float(features[i, 0]) if np.isfinite(features[i, 0]) else 0.0
             who = services.label(animal)
             expected = state.expected_calving.isoformat() if state.expected_calving else "?"
+            # Nobody acknowledged it within the delay: the farm's members hear it again.
+            members = await services.members_of(str(animal.organization_id))
             await self.ctx.alerts.raise_(
                 organization_id=str(animal.organization_id),
                 type="calving",
@@ -334,6 +336,7 @@ class _Run:
                 ),
                 subject=services.subject(animal),
                 model_version=model.version,
+                notify=[members, members],
                 escalate_after=timedelta(minutes=self.settings.calving_escalate_after_minutes),
                 data={
                     "icar": {"category": "Health", "causes": ["Parturition"]},

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 import numpy as np
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from core import tenancy
@@ -26,7 +26,7 @@ from core.alerts.models import Alert, AlertStatus, Verdict
 from core.alerts.service import Subject, organization_members
 from core.errors import Conflict, Invalid
 from core.identity.access import Principal
-from core.identity.models import Organization
+from core.identity.models import Organization, OrganizationKind
 from core.pagination import decode_cursor, encode_cursor, page
 from core.plugin import PluginContext
 from core.sync import Tombstone, record_deletion
@@ -871,9 +871,15 @@ async def calendar_items(
 
 
 async def _organizations(principal: Principal, organization_id: str | None) -> list[Organization]:
+    """The caller's organizations that keep livestock: farms and co-ops, and any other with
+    animals on record."""
     queryset = tenancy.scope(Organization.all(), principal, field=None)
     if organization_id is not None:
         queryset = queryset.filter(id=tenancy.parse_id(organization_id) or uuid.uuid4())
+    keeping = Animal.all().distinct().values_list("organization_id", flat=True)
+    queryset = queryset.filter(
+        Q(kind__in=[OrganizationKind.FARM, OrganizationKind.COOP]) | Q(id__in=Subquery(keeping))
+    )
     return await queryset.order_by("name")
 
 

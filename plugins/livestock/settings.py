@@ -1,7 +1,7 @@
 """The livestock plugin's settings: ``[plugins.livestock.settings]`` in plugins.toml.
 
-Defaults follow /work/shared DOMAIN.md "Livestock" and name their source; where DOMAIN.md is
-silent the docstring says where the figure comes from.
+Defaults follow the project's domain facts (DOMAIN.md, "Livestock") and name their source;
+where DOMAIN.md is silent the docstring says where the figure comes from.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ class LivestockSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     """Calving is predicted for pregnant animals this many days before the expected date,
     and for animals with a thermometer but no insemination on record."""
     calving_escalate_after_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 30
-    """A calving alert nobody acknowledged is escalated after this long."""
+    """A calving alert nobody acknowledged is sent to the farm's members again after this
+    long (critical: it ignores their quiet hours)."""
     calving_alert_hours: Hours = 72
     """A calving alert still open this long after it was raised, with no calving recorded,
     is resolved."""

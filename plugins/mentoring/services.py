@@ -18,10 +18,12 @@ Anything else answers 404, exactly like an unknown id.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -682,6 +684,64 @@ async def _notify(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """An answered question as a suggestion."""
+
+    id: str
+    text: str
+    answer: str
+    category: str
+    language: str
+
+
+ANSWERED_CACHE = 32
+_answered: OrderedDict[tuple[str, str], tuple[list[_Answered], Any, Any]] = OrderedDict()
+"""Vectors of answered questions, by model version and the exact (id, updated_at) list they
+were made from: a keystroke costs one small query, not thousands of rows and their vectors.
+An answer or an acceptance changes the question's ``updated_at``, hence the key."""
+
+
+async def _answered_vectors(
+    predictor: Any, queryset: QuerySet[Question], limit: int
+) -> tuple[list[_Answered], Any, Any]:
+    from models_ml.mentoring.similar import vectors
+
+    rows = (
+        await queryset.order_by("-answered_at", "-id").limit(limit).values_list("id", "updated_at")
+    )
+    if not rows:
+        return [], None, None
+    key = (predictor.version, hashlib.sha256(repr(rows).encode()).hexdigest())
+    cached = _answered.get(key)
+    if cached is not None:
+        _answered.move_to_end(key)
+        return cached
+    ids = [r[0] for r in rows]
+    questions = {q.id: q for q in await Question.filter(id__in=ids)}
+    best = await _best_answers(ids)
+    entries = [
+        _Answered(
+            str(i),
+            questions[i].text,
+            best[str(i)],
+            questions[i].category.value,
+            questions[i].language,
+        )
+        for i in ids
+        if i in questions and str(i) in best
+    ]
+    if not entries:
+        return [], None, None
+    question_vectors, answer_vectors = vectors(
+        predictor.estimator, [(e.text, e.answer) for e in entries]
+    )
+    _answered[key] = (entries, question_vectors, answer_vectors)
+    while len(_answered) > ANSWERED_CACHE:
+        _answered.popitem(last=False)
+    return entries, question_vectors, answer_vectors
+
+
 async def suggest(
     ctx: PluginContext,
     principal: Principal,
@@ -692,7 +752,7 @@ async def suggest(
 ) -> list[schemas.Suggestion]:
     """Answered questions like ``text``: the seed library and the answered questions the
     caller may read, scored alike (``mentoring.similar``)."""
-    from models_ml.mentoring.similar import score_pairs
+    from models_ml.mentoring.similar import score_vectors
 
     settings = ctx.settings
     limit = limit or settings.similar_limit
@@ -715,23 +775,24 @@ async def suggest(
         )
         if exclude is not None:
             queryset = queryset.exclude(id=exclude)
-        answered = await queryset.order_by("-answered_at", "-id").limit(settings.similar_candidates)
-        best = await _best_answers([q.id for q in answered])
-        pairs = [(q, best[str(q.id)]) for q in answered if str(q.id) in best]
-        scores = score_pairs(predictor.estimator, text, [(q.text, a) for q, a in pairs])
-        found += [
-            schemas.Suggestion(
-                id=f"question:{q.id}",
-                kind="question",
-                question=q.text,
-                answer=a,
-                category=q.category.value,
-                language=q.language,
-                score=round(s, 4),
-            )
-            for (q, a), s in zip(pairs, scores, strict=True)
-            if s >= settings.similar_min_score
-        ]
+        entries, questions, answers = await _answered_vectors(
+            predictor, queryset, settings.similar_candidates
+        )
+        if entries:
+            scores = score_vectors(predictor.estimator, text, questions, answers)
+            found += [
+                schemas.Suggestion(
+                    id=f"question:{e.id}",
+                    kind="question",
+                    question=e.text,
+                    answer=e.answer,
+                    category=e.category,
+                    language=e.language,
+                    score=round(s, 4),
+                )
+                for e, s in zip(entries, scores, strict=True)
+                if s >= settings.similar_min_score
+            ]
     found.sort(key=lambda s: (-s.score, s.id))
     return found[:limit]
 

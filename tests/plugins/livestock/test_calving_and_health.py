@@ -50,6 +50,18 @@ async def test_a_falling_temperature_near_the_due_date_raises_a_critical_calving
     due = (clock.now() - 282 * DAY + timedelta(days=283)).date().isoformat()
     assert alert["data"]["expected_calving"] == due
 
+    # Nobody acknowledged it in 30 minutes: the farm hears it again.
+    async def inbox() -> list[dict]:
+        answer = await api.get("/mobile/v1/inbox", "farmer")
+        assert answer.status_code == 200, answer.text
+        return [i for i in answer.json()["items"] if i["alert_id"] == alert["id"]]
+
+    assert len(await inbox()) == 1
+    advance(api, clock, timedelta(minutes=31))
+    escalated = await api.post("/api/v1/jobs/core.escalation/run", "admin")
+    assert escalated.json()["outcome"] == "succeeded", escalated.text
+    assert len(await inbox()) == 2
+
     # The calving, once recorded, answers the alert.
     await record(api, due_cow.id, "calving", clock.now() + timedelta(minutes=1))
     assert await alerts(api, "calving") == []
