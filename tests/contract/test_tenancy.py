@@ -20,7 +20,7 @@ from core.app import create_app
 from core.clock import SystemClock
 from core.identity.access import declared_access
 from core.identity.models import Role
-from tests.conftest import World, base_settings
+from tests.conftest import ENABLED_PLUGINS, World, base_settings
 from tests.contract.owned import OWNED, Factory
 from tests.mobile_api import owned as mobile
 from tests.support import Api
@@ -32,6 +32,8 @@ _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 def owned_objects() -> dict[str, tuple[Factory, dict[str, dict[str, Any]]]]:
     found = {**OWNED, **mobile.OWNED}
     for module in pkgutil.iter_modules(tests.plugins.__path__):
+        if module.name not in ENABLED_PLUGINS:
+            continue
         try:
             owned = importlib.import_module(f"tests.plugins.{module.name}.owned")
         except ModuleNotFoundError:
