@@ -407,7 +407,11 @@ async def test_offline_alert_raised_and_resolved_by_the_clock(
     [offline] = (await push_api.get("/api/v1/alerts", as_="farmer")).json()["items"]
     assert offline["type"] == "offline" and offline["plugin"] == "core"
     assert offline["subject"] == {"kind": "device", "id": device["id"], "label": "Probe p1"}
-    assert "11 minutes" in offline["body"]
+    assert "11" in offline["body"]  # Japanese by default: "…11 分間…"
+    english = await push_api.get(
+        f"/api/v1/alerts/{offline['id']}", as_="farmer", headers={"Accept-Language": "en"}
+    )
+    assert "11 minutes" in english.json()["body"]
     await run_job(push_api, "core.liveness")
     assert (await push_api.get(f"/api/v1/alerts/{offline['id']}", as_="farmer")).json()[
         "count"
