@@ -213,14 +213,20 @@ def build_app(kind: str, database_url: str) -> Any:
 
 
 def serve(kind: str, database_url: str, port: int) -> None:
-    """The server process: build the app here (apps do not cross processes) and serve it."""
+    """A server process: build the app here (apps do not cross processes) and serve it on a
+    socket it shares with its sibling workers (SO_REUSEPORT: the kernel spreads connections)."""
     import logging
 
     import uvicorn
 
     logging.basicConfig(level=logging.WARNING)
     app = build_app(kind, database_url)
-    uvicorn.run(app, host=HOST, port=port, log_config=None, access_log=False, log_level="warning")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((HOST, port))
+    config = uvicorn.Config(app, log_config=None, access_log=False, log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def free_port() -> int:
@@ -229,13 +235,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux only; None elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of the server processes (Linux only; None elsewhere)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 # the open-loop load generator
@@ -311,7 +320,7 @@ class Run:
 
 
 async def open_loop(
-    port: int, requests: list[bytes], rate: float, seconds: float, warmup: float, pid: int
+    port: int, requests: list[bytes], rate: float, seconds: float, warmup: float, pids: list[int]
 ) -> Run:
     """Send at ``rate`` for ``warmup + seconds`` on schedule; measure after the warm-up.
 
@@ -340,7 +349,7 @@ async def open_loop(
                 errors += 1
 
     start = loop.time() + 0.05
-    cpu_before = cpu_seconds(pid)
+    cpu_before = cpu_seconds(pids)
     for i in range(total):
         due = start + i / rate
         delay = due - loop.time()
@@ -356,7 +365,7 @@ async def open_loop(
     for task in list(tasks):
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    cpu_after = cpu_seconds(pid)
+    cpu_after = cpu_seconds(pids)
     pool.close()
     window = warmup + seconds
     server_cpu = (
@@ -375,36 +384,47 @@ class Target:
     label: str
     kind: str
     path: str
-    process: multiprocessing.process.BaseProcess
+    processes: list[multiprocessing.process.BaseProcess]
     port: int
     requests: list[bytes]
     describe: str = ""
 
 
-def start(kind: str, database_url: str) -> tuple[multiprocessing.process.BaseProcess, int]:
+def start(
+    kind: str, database_url: str, workers: int
+) -> tuple[list[multiprocessing.process.BaseProcess], int]:
     port = free_port()
     spawn = multiprocessing.get_context("spawn")
-    process = spawn.Process(target=serve, args=(kind, database_url, port), daemon=True)
-    process.start()
+    processes = [
+        spawn.Process(target=serve, args=(kind, database_url, port), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
     probe = "/health/live" if kind == "minori" else "/"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if not process.is_alive():
-            raise SystemExit(f"the {kind} server exited with code {process.exitcode}")
+        if not all(p.is_alive() for p in processes):
+            stop(processes)
+            raise SystemExit(f"a {kind} server exited early")
         try:
             httpx.get(f"http://{HOST}:{port}{probe}", timeout=1)
-            return process, port
+            time.sleep(1.0 if workers > 1 else 0)  # let every worker finish starting
+            return processes, port
         except httpx.HTTPError:
             time.sleep(0.05)
+    stop(processes)
     raise SystemExit(f"the {kind} server did not start within 60 s")
 
 
-def stop(process: multiprocessing.process.BaseProcess) -> None:
-    process.terminate()
-    process.join(timeout=15)
-    if process.is_alive():
-        process.kill()
-        process.join()
+def stop(processes: list[multiprocessing.process.BaseProcess]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=15)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def http_request(path: str, headers: dict[str, str]) -> bytes:
@@ -412,8 +432,8 @@ def http_request(path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def minori_target(database_url: str) -> Target:
-    process, port = start("minori", database_url)
+def minori_target(database_url: str, workers: int) -> Target:
+    processes, port = start("minori", database_url, workers)
     base = f"http://{HOST}:{port}"
     phones = []
     for i, username in enumerate([FARMER, *(f"bench-member-{i}" for i in range(1, MEMBERS))]):
@@ -434,7 +454,7 @@ def minori_target(database_url: str) -> Target:
     path = "/mobile/v1/home"
     check = httpx.get(f"{base}{path}", headers=headers, timeout=30)
     if check.status_code != 200:
-        stop(process)
+        stop(processes)
         raise SystemExit(f"{path} answered {check.status_code}: {check.text}")
     home = check.json()
     plugins = sorted({c["plugin"] for c in home["cards"]})
@@ -444,32 +464,34 @@ def minori_target(database_url: str) -> Target:
         "phones in ja, vi and en"
     )
     requests = [http_request(path, phone) for phone in phones]
-    return Target("minori GET /mobile/v1/home", "minori", path, process, port, requests, describe)
+    return Target("minori GET /mobile/v1/home", "minori", path, processes, port, requests, describe)
 
 
-def bare_target() -> Target:
-    process, port = start("hello", "")
-    return Target("litestar GET /", "hello", "/", process, port, [http_request("/", {})])
+def bare_target(workers: int) -> Target:
+    processes, port = start("hello", "", workers)
+    return Target("litestar GET /", "hello", "/", processes, port, [http_request("/", {})])
+
+
+def pids(target: Target) -> list[int]:
+    return [p.pid for p in target.processes if p.pid is not None]
 
 
 def fixed_rate(target: Target, args: argparse.Namespace) -> Run:
-    assert target.process.pid is not None
     return asyncio.run(
         open_loop(
-            target.port, target.requests, args.rate, args.seconds, args.warmup, target.process.pid
+            target.port, target.requests, args.rate, args.seconds, args.warmup, pids(target)
         )
     )
 
 
 def sustainable(target: Target, args: argparse.Namespace) -> tuple[float, list[Run]]:
     """The highest offered rate the server keeps up with: doubling, then bisecting."""
-    assert target.process.pid is not None
     trials: list[Run] = []
 
     def trial(rate: float) -> bool:
         run = asyncio.run(
             open_loop(
-                target.port, target.requests, rate, args.step_seconds, 1.0, target.process.pid
+                target.port, target.requests, rate, args.step_seconds, 1.0, pids(target)
             )
         )
         trials.append(run)
@@ -523,6 +545,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--search-limit", type=float, default=12800.0)
     parser.add_argument("--bisect", type=int, default=3, help="narrowing steps after doubling")
     parser.add_argument("--no-search", action="store_true", help="only the fixed rate")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (one port)")
     parser.add_argument(
         "--postgres",
         nargs="?",
@@ -539,7 +562,9 @@ def main(argv: list[str] | None = None) -> None:
         print("seeding the demo city ...", file=sys.stderr)
         seeded = prepare_database(database_url)
         results: list[tuple[Target, Run, float | None]] = []
-        for make in (lambda: minori_target(database_url), bare_target):
+        workers = args.workers
+        makers = (lambda: minori_target(database_url, workers), lambda: bare_target(workers))
+        for make in makers:
             target = make()
             try:
                 print(
@@ -549,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
                 run = fixed_rate(target, args)
                 best = None if args.no_search else sustainable(target, args)[0]
             finally:
-                stop(target.process)
+                stop(target.processes)
             results.append((target, run, best))
 
     backend = "PostgreSQL" if args.postgres else "SQLite"
@@ -562,8 +587,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"Open loop at {args.rate:g} req/s, warm-up {args.warmup:g} s, measured "
-        f"{args.seconds:g} s; "
-        f"uvicorn ({loop}, {http}) in its own process on {HOST}; Python "
+        f"{args.seconds:g} s; uvicorn ({loop}, {http}) in {args.workers} process(es) of its own "
+        f"on {HOST}; Python "
         f"{platform.python_version()}, {os.cpu_count()} CPUs. Latency from when each request "
         f"was due. Goal: p99 <= {args.goal_p99:g} ms.\n"
     )

@@ -39,9 +39,9 @@ HOURS = WINDOW + 2
 ESTRUS = "livestock.estrus"
 CALVING = "livestock.calving"
 HEALTH_VERSION = "livestock.health@rules-1"
+"""Health alerts come from rules, not a model; their version names the rules."""
 HEAT_RUMINATION_HOURS = 36
 """Rumination stays low this long after the onset of a heat."""
-"""Health alerts come from rules, not a model; their version names the rules."""
 
 
 @dataclass

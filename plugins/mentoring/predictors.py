@@ -12,6 +12,9 @@ from core.ml.registry import Predictor
 from core.ml.training import TrainedModel, TrainingRun
 from core.plugin import PredictorSpec
 
+MAX_MATCHES = 20
+"""The most suggestions a route may ask for."""
+
 
 @dataclass(frozen=True, slots=True)
 class TopicGuess:
@@ -49,14 +52,14 @@ def predict_topic(model: Predictor[str, TopicGuess], text: str) -> TopicGuess:
 
 
 def predict_similar(model: Predictor[str, list[LibraryMatch]], text: str) -> list[LibraryMatch]:
-    """Every library entry scoring above the plugin's ``similar_min_score``, best first (at
-    most ``similar_limit``)."""
+    """The library entries scoring at least the plugin's ``similar_min_score``, best first
+    (at most :data:`MAX_MATCHES`; callers keep as many as they show)."""
     from models_ml.mentoring.similar import rank
 
     settings = model.context.settings
     library: dict[str, Any] = model.estimator
     scores = rank(library, text)
-    order = scores.argsort()[::-1][: settings.similar_limit]
+    order = scores.argsort()[::-1][:MAX_MATCHES]
     return [
         LibraryMatch(
             id=library["ids"][i],
