@@ -46,7 +46,7 @@ def _etags(header: str | None) -> list[str]:
 class MediaController(Controller):
     path = "/api/v1/media"
     tags = ["media"]
-    dependencies = {"media": Provide(_media_service, use_cache=True, sync_to_thread=False)}
+    dependencies = {"media": Provide(_media_service, sync_to_thread=False)}
 
     @get(
         "/{media_id:str}",
