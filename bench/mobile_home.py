@@ -221,7 +221,8 @@ def serve(kind: str, database_url: str, port: int) -> None:
 
     logging.basicConfig(level=logging.WARNING)
     app = build_app(kind, database_url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, or asyncio leaves Nagle on (it sets TCP_NODELAY only where proto is TCP)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((HOST, port))
