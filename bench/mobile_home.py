@@ -1,11 +1,14 @@
 """Mobile home screen: ``GET /mobile/v1/home`` under an open-loop load, against a bare app.
 
-Seeds a demo city in a throw-away SQLite database (or PostgreSQL with ``--postgres``): a farm
-whose member sees dozens of alerts of every severity (core and the example plugin, some
+Seeds a throw-away SQLite database (or PostgreSQL with ``--postgres``) with the demo city of
+``minori demo`` (every plugin's part: herds with collar history, traps, cages and buoys,
+spraying seasons, entrants, questions and consultations) and, beside it, a bench farm whose
+members see dozens of alerts of every severity (core and the example plugin, some
 acknowledged or resolved), a couple of hundred inbox items, and greetings over the last days;
 a neighbouring fishery with its own data, so tenancy filters have something to filter. Then
 serves the real app (plugins from ``plugins.toml``, jobs off) with uvicorn in its own process
-on a loopback port and drives the farmer's home screen:
+on a loopback port and drives the home screens of the farm's members and of every person of
+the demo city (each plugin's feed then reads real data):
 
 1. open loop at a fixed rate (default 200 requests/s, the goal: p99 <= 50 ms): requests are
    sent on schedule whether or not earlier ones have answered, and each latency counts from
@@ -176,9 +179,15 @@ async def _seed_city(settings: Any) -> dict[str, int]:
     return figures
 
 
-def prepare_database(database_url: str) -> dict[str, int]:
+def prepare_database(database_url: str) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """The bench farm (core and the example plugin, heavy), then the demo city that every
+    plugin seeds (``minori demo``'s, without its simulators). Returns the farm's figures and
+    the demo's (username, password) of everyone but the admin."""
+    from core.app import create_app
     from core.clock import SystemClock
     from core.db import bound, migrate, open_database, tortoise_config
+    from core.demo import PASSWORD as DEMO_PASSWORD
+    from core.demo import Demo
     from core.registry import PluginRegistry
 
     settings = minori_settings(database_url)
@@ -194,7 +203,19 @@ def prepare_database(database_url: str) -> dict[str, int]:
         finally:
             await context.close_connections()
 
-    return asyncio.run(work())
+    figures = asyncio.run(work())
+    demo = Demo()
+
+    async def seed_demo() -> None:
+        async with create_app(settings, run_jobs=False, demo=demo).lifespan():
+            pass
+
+    asyncio.run(seed_demo())
+    assert demo.city is not None
+    logins = [
+        (login.username, DEMO_PASSWORD) for login in demo.city.logins if login.role != "admin"
+    ]
+    return figures, logins
 
 
 def build_app(kind: str, database_url: str) -> Any:
@@ -433,14 +454,16 @@ def http_request(path: str, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def minori_target(database_url: str, workers: int) -> Target:
+def minori_target(database_url: str, workers: int, demo_logins: list[tuple[str, str]]) -> Target:
     processes, port = start("minori", database_url, workers)
     base = f"http://{HOST}:{port}"
+    farm = [FARMER, *(f"bench-member-{i}" for i in range(1, MEMBERS))]
+    logins = [(username, PASSWORD) for username in farm] + demo_logins
     phones = []
-    for i, username in enumerate([FARMER, *(f"bench-member-{i}" for i in range(1, MEMBERS))]):
+    for i, (username, password) in enumerate(logins):
         login = httpx.post(
             f"{base}/api/v1/auth/token",
-            json={"username": username, "password": PASSWORD},
+            json={"username": username, "password": password},
             timeout=30,
         )
         login.raise_for_status()
@@ -451,18 +474,23 @@ def minori_target(database_url: str, workers: int) -> Target:
                 "X-App-Version": "2.0.0",
             }
         )
-    headers = phones[0]
     path = "/mobile/v1/home"
-    check = httpx.get(f"{base}{path}", headers=headers, timeout=30)
-    if check.status_code != 200:
-        stop(processes)
-        raise SystemExit(f"{path} answered {check.status_code}: {check.text}")
-    home = check.json()
-    plugins = sorted({c["plugin"] for c in home["cards"]})
+    by_plugin: dict[str, int] = {}
+    sizes = []
+    for phone in phones:
+        check = httpx.get(f"{base}{path}", headers=phone, timeout=30)
+        if check.status_code != 200:
+            stop(processes)
+            raise SystemExit(f"{path} answered {check.status_code}: {check.text}")
+        sizes.append(len(check.content))
+        for card in check.json()["cards"]:
+            by_plugin[card["plugin"]] = by_plugin.get(card["plugin"], 0) + 1
+    cards = ", ".join(f"{plugin} {count}" for plugin, count in sorted(by_plugin.items()))
     describe = (
-        f"The home: {len(home['cards'])} cards from {', '.join(plugins)}, {home['unread']} "
-        f"unread, {len(check.content)} bytes; the load cycles through {len(phones)} members' "
-        "phones in ja, vi and en"
+        f"The load cycles through {len(phones)} phones in ja, vi and en: the farm's "
+        f"{len(farm)} members and the demo city's {len(demo_logins)} people (farmers, fishers, "
+        f"hunters, entrants, advisors); their homes hold {sum(by_plugin.values())} cards "
+        f"({cards}), {min(sizes)}-{max(sizes)} bytes"
     )
     requests = [http_request(path, phone) for phone in phones]
     return Target("minori GET /mobile/v1/home", "minori", path, processes, port, requests, describe)
@@ -479,9 +507,7 @@ def pids(target: Target) -> list[int]:
 
 def fixed_rate(target: Target, args: argparse.Namespace) -> Run:
     return asyncio.run(
-        open_loop(
-            target.port, target.requests, args.rate, args.seconds, args.warmup, pids(target)
-        )
+        open_loop(target.port, target.requests, args.rate, args.seconds, args.warmup, pids(target))
     )
 
 
@@ -491,9 +517,7 @@ def sustainable(target: Target, args: argparse.Namespace) -> tuple[float, list[R
 
     def trial(rate: float) -> bool:
         run = asyncio.run(
-            open_loop(
-                target.port, target.requests, rate, args.step_seconds, 1.0, pids(target)
-            )
+            open_loop(target.port, target.requests, rate, args.step_seconds, 1.0, pids(target))
         )
         trials.append(run)
         print(
@@ -561,10 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(_database(args.postgres))
         print("seeding the demo city ...", file=sys.stderr)
-        seeded = prepare_database(database_url)
+        seeded, demo_logins = prepare_database(database_url)
         results: list[tuple[Target, Run, float | None]] = []
         workers = args.workers
-        makers = (lambda: minori_target(database_url, workers), lambda: bare_target(workers))
+        makers = (
+            lambda: minori_target(database_url, workers, demo_logins),
+            lambda: bare_target(workers),
+        )
         for make in makers:
             target = make()
             try:
@@ -582,9 +609,9 @@ def main(argv: list[str] | None = None) -> None:
     loop = "uvloop" if _has("uvloop") else "asyncio"
     http = "httptools" if _has("httptools") else "h11"
     print(
-        f"\nDemo city on {backend}: the farmer's farm has {seeded['alerts']} alerts "
-        f"({seeded['open']} open), {seeded['inbox']} inbox items, {seeded['greetings']} "
-        f"greetings; a fishery has twice as much. {results[0][0].describe}."
+        f"\nDemo city on {backend}, every plugin's part seeded; the bench farm has "
+        f"{seeded['alerts']} alerts ({seeded['open']} open), {seeded['inbox']} inbox items, "
+        f"{seeded['greetings']} greetings; a fishery has twice as much. {results[0][0].describe}."
     )
     print(
         f"Open loop at {args.rate:g} req/s, warm-up {args.warmup:g} s, measured "

@@ -15,7 +15,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.routes import HTTPRoute
 
-from core import idempotency, openapi
+from core import idempotency, openapi, sync
 from core.alerts.controllers import AlertController
 from core.alerts.jobs import alert_jobs
 from core.alerts.push import PushSender
@@ -124,7 +124,13 @@ def create_app(
     scheduler = Scheduler(clock, lambda: bound(app.state.db), database_url=settings.database_url)
 
     core_context = PluginContext.build(services, "core", None)
-    for spec in (*telemetry.jobs(), *alert_jobs(services.alert_service), *idempotency.jobs()):
+    core_jobs = (
+        *telemetry.jobs(),
+        *alert_jobs(services.alert_service),
+        *idempotency.jobs(),
+        *sync.jobs(),
+    )
+    for spec in core_jobs:
         scheduler.add("core", spec, core_context)
 
     routes: list[Any] = list(CORE_ROUTES)

@@ -18,6 +18,10 @@ SECRET_MARKERS = ("secret", "password", "token", "key", "credential")
 REDACTED = "***"
 
 
+UPLOAD_LIMIT = 15 * 1024 * 1024
+"""API.md: a photo over 15 MiB answers 413."""
+
+
 class ConfigError(Exception):
     """Bad configuration: start-up stops with this one-line message."""
 
@@ -52,8 +56,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: int = 1024 * 1024
     media_dir: str = "var/media"
     """Where uploaded photos are stored, content-addressed (relative to the working directory)."""
-    max_upload_bytes: int = 15 * 1024 * 1024
-    """The largest photo upload accepted; above it 413."""
+    max_upload_bytes: int = UPLOAD_LIMIT
+    """The largest photo upload accepted; above it 413. At most 15 MiB, what API.md promises
+    and what the upload routes read off the wire; a smaller value narrows it."""
     models_dir: str = "models_ml/artifacts"
     fcm_credentials_file: str | None = None
     """A Firebase service-account JSON file; without it pushes go to the log."""
@@ -160,7 +165,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values["environ"] = env
     if not values.get("secret_key"):
         values["secret_key"] = _development_secret()
-    return Settings(**values)
+    settings = Settings(**values)
+    if not 0 < settings.max_upload_bytes <= UPLOAD_LIMIT:
+        raise ConfigError(
+            f"MINORI_MAX_UPLOAD_BYTES: between 1 and {UPLOAD_LIMIT} (15 MiB, the API's limit), "
+            f"got {settings.max_upload_bytes}"
+        )
+    return settings
 
 
 def _development_secret() -> str:

@@ -1,17 +1,27 @@
 """What the mobile app needs to work offline: every plugin tells what changed since a cursor.
 
 Plugins contribute through their ``sync`` slot and record deletions as tombstones here, so a
-phone that was offline for hours learns what to drop.
+phone that was offline for hours learns what to drop. Tombstones are kept ``KEEP_DELETIONS``:
+a sync cursor older than that is refused (the app starts over), and the
+``core.tombstone_purge`` job deletes older tombstones daily.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from core.plugin import JobSpec, PluginContext
+
+log = logging.getLogger("minori.sync")
+
+KEEP_DELETIONS = timedelta(days=30)
 
 
 class Changes(msgspec.Struct):
@@ -52,3 +62,28 @@ async def record_deletion(
         user_id=user_id,
         deleted_at=deleted_at,
     )
+
+
+def jobs() -> list[JobSpec]:
+    """``core.tombstone_purge``: delete the tombstones no valid cursor can ask for, daily."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from core.plugin import JobSpec
+
+    return [
+        JobSpec(
+            id="tombstone_purge",
+            trigger=CronTrigger(hour=3, minute=40),
+            run=purge_tombstones,
+            side_effects=False,
+        )
+    ]
+
+
+async def purge_tombstones(_ctx: PluginContext | None, due: datetime) -> None:
+    # A day of slack beyond the cursors' age limit, for their overlap and clock skew.
+    deleted = await Tombstone.filter(
+        deleted_at__lt=due - KEEP_DELETIONS - timedelta(days=1)
+    ).delete()
+    if deleted:
+        log.info("purged %d tombstones", deleted)

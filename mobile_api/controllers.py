@@ -16,14 +16,14 @@ from core.http import LocalTimeResponse, UnsupportedMediaType
 from core.i18n import Language
 from core.identity.access import ANY_USER, CurrentPrincipal
 from core.media import schemas as media_schemas
-from core.media.pipeline import MAX_UPLOAD_BYTES
 from core.pagination import Cursor, Limit
 from core.registry import PluginRegistry
+from core.settings import UPLOAD_LIMIT
 from mobile_api import delta, home, schemas, services
 
 Registry: TypeAlias = NamedDependency[PluginRegistry]
 
-MEDIA_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
+MEDIA_BODY_LIMIT = UPLOAD_LIMIT + 256 * 1024
 """The largest accepted photo plus room for the multipart envelope (the app-wide body limit
 is 1 MiB); the media service answers 413 for a photo above the limit itself."""
 

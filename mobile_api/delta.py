@@ -37,14 +37,14 @@ from core.i18n import Text, _
 from core.identity.access import Principal
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
-from core.sync import Changes
+from core.sync import KEEP_DELETIONS, Changes
 from mobile_api import core_sources, schemas
 
 log = logging.getLogger("minori.mobile")
 
 VERSION = 1
 OVERLAP = timedelta(seconds=60)
-MAX_AGE = timedelta(days=30)
+MAX_AGE = KEEP_DELETIONS
 SOURCE_TIMEOUT_S = 20.0
 
 Sync = Callable[[PluginContext, Principal, datetime | None], Awaitable[Mapping[str, Changes]]]

@@ -36,11 +36,10 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from core.errors import FieldError, Invalid, PayloadTooLarge
 from core.http import UnsupportedMediaType
+from core.settings import UPLOAD_LIMIT
 
 log = logging.getLogger("minori.media")
 
-MAX_UPLOAD_BYTES = 15 * 1024 * 1024
-"""API.md: above 15 MiB an upload answers 413 (``Settings.max_upload_bytes``)."""
 MAX_PIXELS = 40_000_000
 """API.md: above 40 megapixels an upload answers 422."""
 THUMBNAIL_SIZE = 320
@@ -137,7 +136,7 @@ Python 3.14: uploads processed in parallel threads take turns while the header i
 
 
 def process_image(
-    data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = MAX_PIXELS
+    data: bytes, *, max_bytes: int = UPLOAD_LIMIT, max_pixels: int = MAX_PIXELS
 ) -> ProcessedImage:
     """Check, clean and re-encode one uploaded image; raise a Problem when it is refused."""
     if len(data) > max_bytes:

@@ -553,7 +553,7 @@ async def list_heats(
 async def heats_since(principal: Principal, since: datetime) -> list[Heat]:
     return (
         await tenancy.scope(Heat.filter(detected_at__gte=since), principal)
-        .prefetch_related("animal")
+        .select_related("animal")
         .order_by("-detected_at")
     )
 
@@ -1083,7 +1083,20 @@ async def due_calvings(
     ctx: PluginContext, principal: Principal, today: date, days: int
 ) -> list[tuple[Animal, date]]:
     settings = settings_of(ctx)
-    animals = await _visible_animals(principal, None)
+    # Only a cow inseminated about one gestation ago can be due (a day of slack each side
+    # for the time zone): the home screen asks on every opening, and the whole herd's
+    # records are what costs.
+    gestation = timedelta(days=settings.gestation_days)
+    inseminated = ReproductiveEvent.filter(
+        kind=EventKind.INSEMINATION,
+        at__gte=datetime.combine(today - timedelta(days=2), time(), UTC) - gestation,
+        at__lt=datetime.combine(today + timedelta(days=days + 2), time(), UTC) - gestation,
+    ).values("animal_id")
+    animals = await (
+        tenancy.scope(Animal.filter(id__in=Subquery(inseminated)), principal)
+        .filter(status=AnimalStatus.ACTIVE, sex=Sex.FEMALE)
+        .order_by("ear_tag")
+    )
     states = await states_of(settings, animals, ctx.clock.now())
     due = []
     for animal in animals:

@@ -2229,11 +2229,11 @@ async def pending_follow_ups(principal: Principal) -> tuple[int, FollowUp | None
 async def routed_open(principal: Principal, now: datetime) -> tuple[int, int, Question | None]:
     """Open questions routed to an advisor: how many, how many past their time, the
     oldest."""
-    queryset = Question.filter(status=QuestionStatus.OPEN, assigned_advisor_id=principal.user_id)
-    count = await queryset.count()
-    overdue = await queryset.filter(due_at__lte=now).count()
-    oldest = await queryset.order_by("created_at", "id").first() if count else None
-    return count, overdue, oldest
+    waiting = await Question.filter(
+        status=QuestionStatus.OPEN, assigned_advisor_id=principal.user_id
+    ).order_by("created_at", "id")
+    overdue = sum(1 for q in waiting if q.due_at is not None and q.due_at <= now)
+    return len(waiting), overdue, waiting[0] if waiting else None
 
 
 def _builtins(value: Any) -> dict[str, Any]:

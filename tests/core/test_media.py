@@ -28,8 +28,8 @@ from core.media.pipeline import process_image
 from core.media.services import MediaService
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
-from core.settings import Settings
-from tests.conftest import World, base_settings, run_in_database
+from core.settings import ConfigError, Settings, load_settings
+from tests.conftest import TEST_SECRET, World, base_settings, run_in_database
 from tests.support import Api
 
 PROBLEM = "urn:minori:problem:"
@@ -633,3 +633,23 @@ async def test_the_openapi_document_describes_the_media_routes(api: Api) -> None
         operation = paths[path]["get"]
         assert operation["security"] == [{"BearerToken": []}]
         assert {"200", "401", "404"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("1048576", True), ("15728640", True), ("15728641", False), ("0", False)],
+)
+def test_the_upload_limit_setting_can_only_narrow_the_apis_15_mib(
+    value: str, accepted: bool
+) -> None:
+    environ = {"MINORI_MAX_UPLOAD_BYTES": value}
+    if accepted:
+        assert load_settings(
+            environ, secret_key=TEST_SECRET, plugins={}, facades={}
+        ).max_upload_bytes == int(value)
+        return
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ, secret_key=TEST_SECRET, plugins={}, facades={})
+    assert str(raised.value) == (
+        f"MINORI_MAX_UPLOAD_BYTES: between 1 and 15728640 (15 MiB, the API's limit), got {value}"
+    )

@@ -18,8 +18,9 @@ from core.errors import Gone
 from core.identity.access import Principal
 from core.identity.models import Role
 from core.settings import Settings
+from core.sync import Tombstone
 from mobile_api import delta
-from tests.conftest import PASSWORD, TEST_SECRET, World
+from tests.conftest import PASSWORD, TEST_SECRET, World, run_in_database
 from tests.mobile_api import plugins
 from tests.mobile_api.plugins import with_plugins
 from tests.mobile_api.support import GREETINGS, MOBILE, announce, greet, press_button
@@ -99,6 +100,31 @@ async def test_first_sync_brings_everything_then_only_what_changed(
     await later(api, clock)
     assert (await api.delete(f"{GREETINGS}/{kept['id']}", as_="farmer")).status_code == 204
     assert deleted(await sync(api, theirs["cursor"], as_="fisher"), "hello", "greetings") == []
+
+
+async def test_tombstones_outlive_every_valid_cursor_then_are_purged(
+    api: Api, world: World, clock: FakeClock, settings: Settings
+) -> None:
+    old = await greet(api, "farmer", world, "古いあいさつ")
+    recent = await greet(api, "farmer", world, "最近のあいさつ")
+    assert (await api.delete(f"{GREETINGS}/{old['id']}", as_="farmer")).status_code == 204
+    clock.advance(timedelta(days=20))
+    api.forget("farmer")
+    cursor = (await sync(api))["cursor"]
+    assert (await api.delete(f"{GREETINGS}/{recent['id']}", as_="farmer")).status_code == 204
+
+    clock.advance(timedelta(days=12))  # the first deletion is 32 days old, the second 12
+    api.forget("farmer")
+    api.forget("admin")
+    run = await api.post("/api/v1/jobs/core.tombstone_purge/run", as_="admin")
+    assert run.status_code == 200, run.text
+
+    async def kept() -> list[str]:
+        return [t.object_id for t in await Tombstone.all().order_by("id")]
+
+    assert await run_in_database(settings, kept) == [recent["id"]]
+    # The 12-day-old cursor still learns of the deletion it has not seen.
+    assert deleted(await sync(api, cursor), "hello", "greetings") == [recent["id"]]
 
 
 async def test_texts_in_synced_objects_speak_the_callers_language(

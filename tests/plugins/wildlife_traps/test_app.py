@@ -85,6 +85,29 @@ async def test_home_cards_for_missed_inspections_and_an_acknowledged_sprung_trap
     assert (await api.get("/mobile/v1/home", as_="fisher", headers=EN)).json()["cards"] == []
 
 
+async def test_the_missed_card_follows_new_heartbeats_and_the_clock(
+    api: Api, world: World, clock: FakeClock
+) -> None:
+    async def due() -> list[str]:
+        fresh(api, "farmer")
+        home = (await api.get("/mobile/v1/home", as_="farmer", headers=EN)).json()
+        return [c["title"] for c in home["cards"] if c["type"] == "inspections_due"]
+
+    clock.set(datetime(2026, 11, 25, 23, 0, tzinfo=UTC))  # 08:00 in Sasebo
+    trap = await create_trap(api, world, name="Hillside")
+    sensor = await add_sensor(api, world, trap["id"])
+    clock.advance(timedelta(minutes=30))
+    assert await due() == ["Traps to inspect today: 1"]  # a silent sensor verifies nothing
+
+    await send(api, sensor["key"], [reading(clock.now() - timedelta(minutes=1), "heartbeat", 1)])
+    assert await due() == []  # the same day's record, read again with the new heartbeat
+
+    clock.advance(timedelta(hours=2, minutes=1))  # longer than the gap allowed, no report
+    assert await due() == ["Traps to inspect today: 1"]
+    await send(api, sensor["key"], [reading(clock.now() - timedelta(minutes=1), "heartbeat", 1)])
+    assert await due() == ["Traps to inspect today: 1"]  # the gap stays in today's record
+
+
 async def test_sync_brings_traps_inspections_captures_and_deletions(
     api: Api, world: World, clock: FakeClock
 ) -> None:
