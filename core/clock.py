@@ -8,6 +8,18 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "Asia/Tokyo"
+"""Where a person's time zone is unknown: the city's (users carry their own)."""
+
+
+def zone_named(name: str | None) -> ZoneInfo:
+    """The time zone called ``name``; ``DEFAULT_TIMEZONE`` for none or one unknown here."""
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 class Clock(Protocol):

@@ -13,10 +13,8 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, tzinfo
 from typing import Any
 from weakref import WeakKeyDictionary
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -102,20 +100,13 @@ async def cards(
     return sorted(shown, key=_order)[:MAX_CARDS]
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return UTC
-
-
 async def home(registry: PluginRegistry, principal: Principal, language: str) -> tuple[bytes, str]:
     """The home screen as the JSON sent (times in the user's zone), and its ETag: a digest of
     exactly those bytes, so it changes with the language and the zone too."""
     shown, unread = await asyncio.gather(
         cards(registry, principal, language), hot.unread(principal)
     )
-    zone = _zone(principal.timezone)
+    zone = principal.zone
     local = [msgspec.structs.replace(c, created_at=c.created_at.astimezone(zone)) for c in shown]
     body = msgspec.json.encode(schemas.Home(cards=local, unread=unread))
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
 
 import jwt
 import msgspec
@@ -18,6 +19,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
+from core.clock import DEFAULT_TIMEZONE, zone_named
 from core.errors import Forbidden, Unauthorized
 from core.http import answer_in_timezone
 from core.identity.models import Role
@@ -48,7 +50,12 @@ class Principal(msgspec.Struct, frozen=True):
     user_id: str
     role: Role
     organization_ids: frozenset[str]
-    timezone: str = "Asia/Tokyo"
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The caller's time zone, for what they read in local time."""
+        return zone_named(self.timezone)
 
     @property
     def is_admin(self) -> bool:
@@ -116,7 +123,7 @@ def principal_from_header(header: str | None, secret_key: str, now: float) -> Pr
             user_id=claims["sub"],
             role=Role(claims["role"]),
             organization_ids=frozenset(claims.get("orgs", ())),
-            timezone=claims.get("tz", "Asia/Tokyo"),
+            timezone=claims.get("tz", DEFAULT_TIMEZONE),
         )
     except (jwt.InvalidTokenError, KeyError, ValueError):
         raise Unauthorized("The access token is invalid or has expired.") from None

@@ -26,20 +26,13 @@ CALVING_PRIORITY = 50
 MAX_CALVING_CARDS = 5
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("Asia/Tokyo")
-
-
 def _at(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%m/%d %H:%M")
 
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
     settings = services.settings_of(ctx)
-    zone = _zone(principal.timezone)
+    zone = principal.zone
     now = ctx.clock.now()
     local = now.astimezone(zone)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)

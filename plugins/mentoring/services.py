@@ -38,6 +38,7 @@ from tortoise.transactions import in_transaction
 from core import tenancy
 from core.alerts.models import Severity
 from core.alerts.service import Subject
+from core.clock import zone_named
 from core.errors import Conflict, Invalid, NotFound
 from core.identity.access import Principal
 from core.identity.models import Organization, Role, User
@@ -120,16 +121,9 @@ def excerpt(text: str) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "Asia/Tokyo")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Tokyo")
-
-
 def local_time(moment: datetime, timezone: str | None) -> str:
     """A time for a message, in the reader's time zone."""
-    return moment.astimezone(_zone(timezone)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(zone_named(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _id(raw: str | None, pointer: str) -> uuid.UUID:
@@ -477,7 +471,7 @@ async def _advisor_profile(advisor_id: str | None, pointer: str) -> AdvisorProfi
 
 
 def _fits_availability(profile: AdvisorProfile, start: datetime, end: datetime) -> bool:
-    zone = _zone(profile.timezone)
+    zone = zone_named(profile.timezone)
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     if local_end.date() != local_start.date() and local_end.time() != time(0):
         return False
@@ -515,7 +509,7 @@ async def availability(
     )
     if end - start > timedelta(days=31):
         raise Invalid.parameter("to", _("at most 31 days after from"))
-    zone = _zone(profile.timezone)
+    zone = zone_named(profile.timezone)
     busy = await _booked(profile.user_id, start, end + length)
     slots: list[schemas.Slot] = []
     day = start.astimezone(zone).date()

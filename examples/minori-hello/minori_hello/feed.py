@@ -27,16 +27,12 @@ COUNTED = 99
 """More greetings than this today show as "99+": the card is a nudge, not a report."""
 
 
-def local_midnight(now: datetime, timezone: str) -> datetime:
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("Asia/Tokyo")
+def local_midnight(now: datetime, zone: ZoneInfo) -> datetime:
     return now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
-    today = local_midnight(ctx.clock.now(), principal.timezone)
+    today = local_midnight(ctx.clock.now(), principal.zone)
     greetings = await services.todays_greetings(principal, today, COUNTED + 1)
     if not greetings:
         return []

@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
 import msgspec
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from core.clock import zone_named
 from core.i18n import Text
 from core.identity.access import Principal
-from core.identity.models import Organization, Role, User
+from core.identity.models import Organization, Role
 from core.plugin import PluginContext
 from plugins.red_tide import schemas
 from plugins.red_tide.i18n import _
@@ -34,7 +34,6 @@ from plugins.red_tide.services.common import (
     cells_text,
     referenced_area,
     settings_of,
-    zone_named,
 )
 from plugins.red_tide.services.farms import planned_kg
 from plugins.red_tide.services.levels import join_lines, level_text
@@ -44,10 +43,6 @@ from plugins.red_tide.thresholds import Level
 
 def _hhmm(value: str) -> time:
     return time.fromisoformat(value)
-
-
-def _user_zone(user: User) -> ZoneInfo:
-    return zone_named(user.timezone)
 
 
 async def get_subscription(ctx: PluginContext, principal: Principal) -> schemas.Subscription:
@@ -195,7 +190,7 @@ async def compose_bulletin(
 
 
 async def bulletin_for(ctx: PluginContext, principal: Principal, language: str) -> schemas.Bulletin:
-    day = ctx.clock.now().astimezone(zone_named(principal.timezone)).date()
+    day = ctx.clock.now().astimezone(principal.zone).date()
     sub = await BulletinSubscription.get_or_none(user_id=principal.user_id)
     chosen = list(sub.areas) if sub else []
     if principal.role is not Role.MEMBER and not chosen:
@@ -222,7 +217,7 @@ async def send_bulletins(ctx: PluginContext, due: datetime) -> int:
         user = sub.user
         if not user.is_active:
             continue
-        local = due.astimezone(_user_zone(user))
+        local = due.astimezone(zone_named(user.timezone))
         if not start <= local.time() < until:
             continue
         day = local.date()
@@ -257,5 +252,5 @@ async def send_bulletins(ctx: PluginContext, due: datetime) -> int:
 
 
 async def todays_bulletin(ctx: PluginContext, principal: Principal) -> BulletinDelivery | None:
-    day = ctx.clock.now().astimezone(zone_named(principal.timezone)).date()
+    day = ctx.clock.now().astimezone(principal.zone).date()
     return await BulletinDelivery.get_or_none(user_id=principal.user_id, local_date=day)

@@ -99,8 +99,3 @@ def not_in_future(ctx: PluginContext, moment: datetime) -> bool:
     return moment <= ctx.clock.now() + timedelta(minutes=5)
 
 
-def zone_named(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "Asia/Tokyo")
-    except (KeyError, ValueError):
-        return ZoneInfo("Asia/Tokyo")
