@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeAlias
+from zoneinfo import ZoneInfo
 
 import msgspec
 from apscheduler.triggers.base import BaseTrigger
@@ -172,6 +173,9 @@ class Services:
     """The platform services every plugin shares, built once per app (core/services.py)."""
 
     clock: Clock
+    city_zone: ZoneInfo
+    """The city's time zone (``MINORI_CITY_TIMEZONE``): its calendar days, months and
+    working hours. A person's own is ``Principal.zone``."""
     predictors: PredictorRegistry
     media: MediaService
     alert_service: AlertService

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from core.alerts.outbox import PushDispatcher
 from core.alerts.push import FCMSender, LogSender, PushSender
 from core.alerts.service import AlertService, Notifier
@@ -24,6 +26,7 @@ def build_services(settings: Settings, clock: Clock, sender: PushSender | None =
     notifications = Notifier(clock, PushDispatcher(clock, sender or push_sender(settings)))
     return Services(
         clock=clock,
+        city_zone=ZoneInfo(settings.city_timezone),
         predictors=PredictorRegistry(),
         media=MediaService(settings),
         alert_service=AlertService(clock, notifications),

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -166,6 +167,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if not values.get("secret_key"):
         values["secret_key"] = _development_secret()
     settings = Settings(**values)
+    try:
+        ZoneInfo(settings.city_timezone)
+    except (KeyError, ValueError):
+        raise ConfigError(
+            f"MINORI_CITY_TIMEZONE: not a time zone: {settings.city_timezone!r}"
+        ) from None
     if not 0 < settings.max_upload_bytes <= UPLOAD_LIMIT:
         raise ConfigError(
             f"MINORI_MAX_UPLOAD_BYTES: between 1 and {UPLOAD_LIMIT} (15 MiB, the API's limit), "

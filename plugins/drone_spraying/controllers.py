@@ -406,7 +406,7 @@ async def record_book_csv(
     book = await services.record_book(ctx, principal, organization_id, year, crop)
     filename = f"spray-record-{book.year}.csv"
     return Response(
-        reports.record_book_csv(book, language, services.zone_of(ctx)),
+        reports.record_book_csv(book, language, ctx.city_zone),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -427,7 +427,7 @@ async def neighbour_notice(
     organization_id: OrganizationParam = None,
 ) -> Response[Any]:
     organization, items = await services.notice_items(ctx, principal, organization_id, day)
-    text = reports.neighbour_notice(organization, day, items, language, services.zone_of(ctx))
+    text = reports.neighbour_notice(organization, day, items, language, ctx.city_zone)
     return Response(text, media_type="text/plain; charset=utf-8")
 
 

@@ -337,7 +337,7 @@ async def seed(ctx: PluginContext, city: DemoCity) -> None:
     if await FarmField.exists(organization_id=farmers[0][0]):
         await services.expiry_watch(ctx, ctx.clock.now())
         return
-    zone = services.zone_of(ctx)
+    zone = ctx.city_zone
     today = services.today(ctx)
     pesticides = {}
     listed = await services.list_pesticides(None, 200)

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET
@@ -60,12 +59,8 @@ def settings_of(ctx: PluginContext) -> DroneSprayingSettings:
     return ctx.settings  # type: ignore[no-any-return]
 
 
-def zone_of(ctx: PluginContext) -> ZoneInfo:
-    return ZoneInfo(settings_of(ctx).timezone)
-
-
 def local_day(ctx: PluginContext, moment: datetime) -> date:
-    return moment.astimezone(zone_of(ctx)).date()
+    return moment.astimezone(ctx.city_zone).date()
 
 
 def today(ctx: PluginContext) -> date:
@@ -73,7 +68,7 @@ def today(ctx: PluginContext) -> date:
 
 
 def day_start(ctx: PluginContext, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=zone_of(ctx))
+    return datetime.combine(day, time(), tzinfo=ctx.city_zone)
 
 
 def _json(value: Any) -> Any:
@@ -1259,7 +1254,7 @@ async def import_track(
             else _("give the track as CSV"),
         )
     field = await FarmField.get(id=record.field_id)
-    zone = zone_of(ctx)
+    zone = ctx.city_zone
 
     def parse_and_measure() -> geometry.TrackMeasure:
         if data.format == "geojson":

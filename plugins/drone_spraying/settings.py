@@ -37,18 +37,10 @@ class DroneSprayingSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     """Most points one imported track may hold."""
     interval_card_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 7
     """The home screen shows a card when a pre-harvest interval ends within this many days."""
-    timezone: str = "Asia/Tokyo"
-    """The city's time zone: spray days, harvest days and months are counted in it."""
     preflight_check_required: bool = True
     """Warn when a flown spraying has no pre-flight check of its drone that day (aviation
     law asks for one each day of flight, DOMAIN.md)."""
 
     def __post_init__(self) -> None:
-        from zoneinfo import ZoneInfo
-
-        try:
-            ZoneInfo(self.timezone)
-        except (KeyError, ValueError):
-            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
         if self.wind_warn_ms > self.wind_reject_ms:
             raise ValueError("wind_warn_ms must not exceed wind_reject_ms")

@@ -42,8 +42,6 @@ class RedTideSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     numbers of its own (DOMAIN.md), so the default is the most cautious."""
     overrides: tuple[SpeciesOverride, ...] = ()
     """Per species, densities that replace the preset's single-species rule."""
-    timezone: str = "Asia/Tokyo"
-    """The city's time zone: samples of one local day at a station are one sampling."""
     count_max_age_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
     """A station's latest sampling counts for its area while younger than this; older, the
     station no longer holds the area at a level. *(unverified: a policy choice)*"""
@@ -77,9 +75,3 @@ class RedTideSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("bulletin_until must be after bulletin_time")
         if self.hypoxia_recovery_mg_l < self.hypoxia_do_mg_l:
             raise ValueError("hypoxia_recovery_mg_l must not be below hypoxia_do_mg_l")
-        try:
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(self.timezone)
-        except (KeyError, ValueError):
-            raise ValueError(f"timezone {self.timezone!r} is not a known time zone") from None

@@ -92,16 +92,12 @@ INSPECTION_KIND = "wildlife_traps.inspection"
 # small helpers
 
 
-def zone_of(ctx: PluginContext) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.timezone)
-
-
 def local_time(ctx: PluginContext, moment: datetime, fmt: str = "%H:%M") -> str:
-    return moment.astimezone(zone_of(ctx)).strftime(fmt)
+    return moment.astimezone(ctx.city_zone).strftime(fmt)
 
 
 def today(ctx: PluginContext) -> date:
-    return ctx.clock.now().astimezone(zone_of(ctx)).date()
+    return ctx.clock.now().astimezone(ctx.city_zone).date()
 
 
 def trap_subject(trap: Trap) -> Subject:
@@ -769,7 +765,7 @@ def _sprung_body(ctx: PluginContext, at: datetime, probability: float | None) ->
 
 
 async def _features(ctx: PluginContext, trap: Trap, event: TrapEvent) -> TriggerFeatures:
-    local = event.at.astimezone(zone_of(ctx))
+    local = event.at.astimezone(ctx.city_zone)
     recent = (
         await TrapEvent.filter(
             trap_id=trap.id,
@@ -1217,7 +1213,7 @@ async def records_for(
     """The daily record of each trap for the days ``first`` to ``last`` (local days)."""
     if not traps:
         return {}
-    zone = zone_of(ctx)
+    zone = ctx.city_zone
     start, _first_end = daily.day_bounds(first, zone)
     _last_start, last_end = daily.day_bounds(last, zone)
     end = min(last_end, now)
@@ -1311,12 +1307,12 @@ async def compliance(
                 counts=counts,
             )
         )
-    _month_start, month_end = daily.day_bounds(last, zone_of(ctx))
+    _month_start, month_end = daily.day_bounds(last, ctx.city_zone)
     return schemas.ComplianceReport(
         organization_id=str(organization.id),
         organization=organization.name,
         month=label,
-        timezone=ctx.settings.timezone,
+        timezone=ctx.city_zone.key,
         generated_at=now,
         complete=now >= month_end,
         traps=rows,
@@ -1357,7 +1353,7 @@ async def bounty(
     species, count, sex and photos (DOMAIN.md). Released non-target animals are left out."""
     organization = await _organization(principal, organization_id)
     label, first, last = parse_month(ctx, month)
-    zone = zone_of(ctx)
+    zone = ctx.city_zone
     start, _first_end = daily.day_bounds(first, zone)
     _last_start, end = daily.day_bounds(last, zone)
     captures = (
@@ -1394,7 +1390,7 @@ async def bounty(
         organization_id=str(organization.id),
         organization=organization.name,
         month=label,
-        timezone=ctx.settings.timezone,
+        timezone=ctx.city_zone.key,
         rows=rows,
         totals=dict(sorted(totals.items())),
     )
@@ -1503,7 +1499,7 @@ async def remind(ctx: PluginContext, due: datetime) -> int:
         try:
             local_hour = due.astimezone(ZoneInfo(owner.timezone)).hour
         except (KeyError, ValueError):
-            local_hour = due.astimezone(zone_of(ctx)).hour
+            local_hour = due.astimezone(ctx.city_zone).hour
         if owner.is_active and local_hour == ctx.settings.reminder_hour:
             due_for[str(trap.organization_id), str(owner.id)].append(trap)
     sent = 0

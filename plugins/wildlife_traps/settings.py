@@ -8,7 +8,6 @@ configurable for the hunting groups to tune.
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -49,9 +48,6 @@ class WildlifeTrapsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     max_backdate_days: Annotated[int, msgspec.Meta(ge=0, le=31)] = 7
     """How far back an inspection may be dated (a phone that was offline sends it late).
     Inspections make the compliance record, so this is kept short."""
-    timezone: str = "Asia/Tokyo"
-    """The zone whose calendar days the daily inspection record and reports count in (the
-    city of Sasebo)."""
     likely_capture: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.5
     """From this capture probability on, a sprung alert reads "likely capture"; below it,
     "possibly a false trigger". The label never suppresses an alert."""
@@ -61,10 +57,6 @@ class WildlifeTrapsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     organization's own capture and reset records)."""
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except (KeyError, ValueError):
-            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from None
         if not self.battery_empty_v < self.battery_low_v < self.battery_full_v:
             raise ValueError(
                 "battery voltages must be battery_empty_v < battery_low_v < battery_full_v"

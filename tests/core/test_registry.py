@@ -356,3 +356,11 @@ def test_an_entry_point_no_package_provides_is_named_with_its_group(nowhere: str
     message = start_up_error(make_settings(nowhere, plugins))
     assert message.startswith("plugin 'hello': ")
     assert "hello_not_installed" in message and "minori.plugins" in message
+
+
+def test_an_unknown_city_time_zone_stops_start_up_with_one_line() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"MINORI_CITY_TIMEZONE": "Mars/Olympus"}, secret_key=TEST_SECRET)
+    assert str(raised.value) == "MINORI_CITY_TIMEZONE: not a time zone: 'Mars/Olympus'"
+    settings = load_settings({"MINORI_CITY_TIMEZONE": "Asia/Ho_Chi_Minh"}, secret_key=TEST_SECRET)
+    assert load(settings).services.city_zone.key == "Asia/Ho_Chi_Minh"

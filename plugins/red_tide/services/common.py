@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from core import tenancy
 from core.alerts.models import Severity
@@ -54,12 +53,8 @@ def rules(ctx: PluginContext) -> tuple[thresholds.Rule, ...]:
     return thresholds.rules_for(settings.preset, (o.as_override() for o in settings.overrides))
 
 
-def zone(ctx: PluginContext) -> ZoneInfo:
-    return ZoneInfo(settings_of(ctx).timezone)
-
-
 def local_day(ctx: PluginContext, moment: datetime) -> date:
-    return moment.astimezone(zone(ctx)).date()
+    return moment.astimezone(ctx.city_zone).date()
 
 
 def as_id(value: Any) -> str:

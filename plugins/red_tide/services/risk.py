@@ -21,7 +21,6 @@ from plugins.red_tide.services.common import (
     local_day,
     rules,
     settings_of,
-    zone,
 )
 
 
@@ -65,7 +64,7 @@ DEEP = ("bottom", "10m", "5m")
 async def _daily_summaries(
     ctx: PluginContext, area: SeaArea, device_ids: Sequence[Any], now: datetime
 ) -> list[bloom_features.Day]:
-    tz = zone(ctx)
+    tz = ctx.city_zone
     today = now.astimezone(tz).date()
     first = today - timedelta(days=bloom_features.HISTORY_DAYS - 1)
     start = datetime.combine(first, time(), tzinfo=tz)

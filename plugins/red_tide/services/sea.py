@@ -36,7 +36,6 @@ from plugins.red_tide.services.common import (
     referenced_area,
     rules,
     settings_of,
-    zone,
 )
 from plugins.red_tide.services.levels import evaluate_areas
 from plugins.red_tide.services.risk import _risk_out, latest_risks
@@ -422,7 +421,7 @@ def _moment(ctx: PluginContext, row: Mapping[str, str]) -> datetime:
         clock = time.fromisoformat(raw_time)
     except ValueError:
         raise _RowProblem("time", f"{raw_time!r} is not a time (HH:MM)") from None
-    return datetime.combine(day, clock, tzinfo=zone(ctx))
+    return datetime.combine(day, clock, tzinfo=ctx.city_zone)
 
 
 _Parsed = tuple[Station, dict[str, float], float | None, float | None]

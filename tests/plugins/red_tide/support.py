@@ -77,7 +77,6 @@ async def add_fishery(api: Api, world: World, name: str, username: str, locale: 
             "role": "member",
             "organization_id": org.json()["id"],
             "locale": locale,
-            "timezone": "Asia/Tokyo",
         },
     )
     assert user.status_code == 201, user.text
