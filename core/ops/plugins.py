@@ -48,7 +48,10 @@ def describe(registry: PluginRegistry) -> list[PluginOut]:
                     DeviceKindOut(
                         kind=f"{loaded.name}.{kind.name}",
                         expected_interval_s=int(kind.expected_interval.total_seconds()),
-                        subject_kind=kind.subject_kind,
+                        # As a device's ``subject.kind`` names it.
+                        subject_kind=f"{loaded.name}.{kind.subject_kind}"
+                        if kind.subject_kind
+                        else None,
                         metrics=[MetricOut(m.name, m.unit, m.min, m.max) for m in kind.metrics],
                     )
                     for kind in (plugin.device_kinds if plugin else ())

@@ -62,8 +62,8 @@ async def test_buoy_metrics_name_their_depth(api: Api) -> None:
     } <= set(metrics)
     assert metrics["do_bottom"] == {"name": "do_bottom", "unit": "mg/L", "min": 0.0, "max": 20.0}
     # (core lists the subject kind without the plugin prefix devices are bound with)
-    assert kinds["red_tide.buoy"]["subject_kind"].endswith("station")
-    assert kinds["red_tide.feeder"]["subject_kind"].endswith("cage")
+    assert kinds["red_tide.buoy"]["subject_kind"] == "red_tide.station"
+    assert kinds["red_tide.feeder"]["subject_kind"] == "red_tide.cage"
 
 
 async def test_low_oxygen_warns_the_farms_near_the_buoy_and_recovers(

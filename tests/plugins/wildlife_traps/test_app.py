@@ -151,7 +151,7 @@ async def test_the_plugin_declares_its_sensor_jobs_and_predictor(api: Api) -> No
     assert mine["status"] == "loaded"
     [kind] = mine["device_kinds"]
     assert kind["kind"] == "wildlife_traps.sensor" and kind["expected_interval_s"] == 3600
-    assert kind["subject_kind"] in ("trap", "wildlife_traps.trap")  # core lists the kind unprefixed
+    assert kind["subject_kind"] == "wildlife_traps.trap"  # as a device's subject names it
     assert {m["name"] for m in kind["metrics"]} == {"trigger", "heartbeat", "battery_v", "rssi_dbm"}
     assert sorted(mine["jobs"]) == [
         "wildlife_traps.permits",
