@@ -8,7 +8,7 @@ import asyncio
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,48 +87,62 @@ class Ingestor:
         now = self.clock.now()
         rejected: list[schemas.Rejected] = []
         rows: list[Row] = []
-        seen: dict[uuid.UUID, Seen] = {}
+        batteries: dict[uuid.UUID, float | None] = {}
         targets: dict[uuid.UUID, DeviceRef] = {}
         keys: set[tuple[uuid.UUID, str]] = set()
+        # Items of one request nearly always name the same device or two: judge each name once.
+        named_targets: dict[str | None, tuple[DeviceRef | None, RegisteredKind | None]] = {}
         duplicates = 0
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 rejected.append(schemas.Rejected(index, "not a JSON object"))
                 continue
-            device = await self._target(caller, item.get("device"), topic_device)
-            problem = NOT_ALLOWED if device is None else None
-            kind = self.kinds.get(device.kind) if device else None
-            if device is not None and kind is None:
-                problem = f"device kind {device.kind} is not served by any loaded plugin"
-            row = None
-            if problem is None:
-                assert device is not None and kind is not None
-                row, problem = _judge(item, device, kind, now)
-            if problem is not None:
+            named = item.get("device")
+            target = named_targets.get(named) if named is None or type(named) is str else None
+            if target is None:
+                device = await self._target(caller, named, topic_device)
+                target = (device, self.kinds.get(device.kind) if device else None)
+                if named is None or type(named) is str:
+                    named_targets[named] = target
+            device, kind = target
+            if device is None:
+                rejected.append(schemas.Rejected(index, NOT_ALLOWED))
+                continue
+            if kind is None:
+                rejected.append(
+                    schemas.Rejected(
+                        index, f"device kind {device.kind} is not served by any loaded plugin"
+                    )
+                )
+                continue
+            row, problem = _judge(item, device, kind, now)
+            if row is None:
+                assert problem is not None
                 rejected.append(schemas.Rejected(index, problem))
                 continue
-            assert row is not None and device is not None
-            if (device.id, row.message_id) in keys:
+            key = (device.id, row.message_id)
+            if key in keys:
                 duplicates += 1
                 continue
-            keys.add((device.id, row.message_id))
+            keys.add(key)
             rows.append(row)
+            battery = item.get("battery")
+            if _is_number(battery):
+                batteries[device.id] = float(battery)
+            elif device.id not in batteries:
+                batteries[device.id] = None
             targets[device.id] = device
-            battery = item.get("battery") if _is_number(item.get("battery")) else None
-            previous = seen.get(device.id)
-            seen[device.id] = Seen(
-                now,
-                float(battery) if battery is not None else (previous.battery if previous else None),
-            )
-        inserted: set[tuple[str, str]] = set()
+        accepted = 0
         if rows:
             gateways = {caller.id: now} if caller.kind == "gateway" else None
-            inserted = await self.writer.write(rows, seen, gateways)
-            self._hand_over(rows, inserted, targets)
+            seen = {device_id: Seen(now, battery) for device_id, battery in batteries.items()}
+            new = await self.writer.write(rows, seen, gateways)
+            accepted = len(new)
+            self._hand_over(new, targets)
             self.on_stored(seen)
         return schemas.IngestResult(
-            accepted=len(inserted),
-            duplicates=duplicates + len(rows) - len(inserted),
+            accepted=accepted,
+            duplicates=duplicates + len(rows) - accepted,
             rejected=rejected,
         )
 
@@ -155,16 +169,14 @@ class Ingestor:
             return None
         return device
 
-    def _hand_over(
-        self, rows: list[Row], inserted: set[tuple[str, str]], targets: dict[uuid.UUID, DeviceRef]
-    ) -> None:
-        new: dict[uuid.UUID, list[NewReading]] = {}
-        for row in rows:
-            if row.key in inserted:
-                new.setdefault(row.device_id, []).append(
-                    NewReading(row.message_id, row.ts, row.metric, row.value)
-                )
-        for device_id, readings in new.items():
+    def _hand_over(self, new: Sequence[Row], targets: dict[uuid.UUID, DeviceRef]) -> None:
+        by_device: dict[uuid.UUID, list[NewReading]] = {}
+        for row in new:
+            readings = by_device.get(row.device_id)
+            if readings is None:
+                readings = by_device[row.device_id] = []
+            readings.append(NewReading(row.message_id, row.ts, row.metric, row.value))
+        for device_id, readings in by_device.items():
             device = targets[device_id]
             kind = self.kinds.get(device.kind)
             if kind is not None:

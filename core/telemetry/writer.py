@@ -1,19 +1,36 @@
 """The group-commit writer of readings: the one hot path that bypasses the ORM.
 
 Requests hand over their validated rows and wait for the commit of the group they joined,
-so an answer of 202 still means "stored". While one group commits, the next one gathers,
-so under load many requests share one transaction; idle, a request commits alone at once.
-Rows go in with set-based SQL: a multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` on
-SQLite, ``COPY`` into a staging table and one ``INSERT … SELECT`` on PostgreSQL. The rows
-returned are the new ones; the others were duplicates.
+so an answer of 202 still means "stored". While one group commits, the next one gathers
+(up to ``max_rows``, so one commit never holds the database for long), so under load many
+requests share one transaction; idle, a request commits alone at once.
+
+Rows go in with set-based SQL and ``ON CONFLICT DO NOTHING``, without ``RETURNING`` (it costs
+more than the insert): the database's count of inserted rows says whether all were new, which
+under normal traffic they are. Only when some were duplicates does a second query ask which
+rows this transaction inserted.
+
+SQLite: the whole group is one synchronous function run on the writer's own connection and
+thread (one hop out of the event loop per group, not one per statement). The ORM keeps its
+connection: in WAL mode its reads go on while the writer writes, and its write transactions
+begin ``IMMEDIATE`` (see ``core.db``) so they wait for the writer's commit instead of failing.
+Before each group the writer lets queued ORM work go first, so alerts are not starved.
+An in-memory database cannot be shared between connections; there the same function runs on
+the ORM's connection, under its lock.
+
+PostgreSQL: ``COPY`` into a temporary staging table, one ``INSERT … SELECT``, and device,
+device-day and gateway updates from arrays, on a connection of the ORM's pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +40,17 @@ from tortoise.context import TortoiseContext
 log = logging.getLogger("minori.telemetry.writer")
 
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
-SQLITE_ROWS_PER_STATEMENT = 5000  # 6 parameters a row, under SQLite's 32766 limit
+MAX_GROUP_ROWS = 4000
 STAGE = "minori_reading_stage"
+
+_SQLITE_INSERT = (
+    f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES (?,?,?,?,?,?) "  # noqa: S608
+    "ON CONFLICT (device_id, message_id) DO NOTHING"
+)
+_PG_INSERT = (
+    f"INSERT INTO core_reading ({','.join(COLUMNS)}) "  # noqa: S608
+    f"SELECT {','.join(COLUMNS)} FROM {STAGE} ON CONFLICT (device_id, message_id) DO NOTHING"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +61,6 @@ class Row:
     metric: str
     value: float
     received_at: datetime
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (str(self.device_id), self.message_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +76,28 @@ class _Job:
     rows: Sequence[Row]
     devices: dict[uuid.UUID, Seen]
     gateways: dict[uuid.UUID, datetime]
-    done: asyncio.Future[set[tuple[str, str]]]
+    done: asyncio.Future[Sequence[Row]]
+
+
+@dataclass(slots=True)
+class _Group:
+    """What one transaction writes, merged from the jobs of a group."""
+
+    rows: list[Row]
+    devices: dict[uuid.UUID, Seen]
+    gateways: dict[uuid.UUID, datetime]
 
 
 class ReadingWriter:
-    def __init__(self, get_context: Callable[[], TortoiseContext], max_rows: int = 20_000) -> None:
+    def __init__(
+        self, get_context: Callable[[], TortoiseContext], max_rows: int = MAX_GROUP_ROWS
+    ) -> None:
         self.get_context = get_context
         self.max_rows = max_rows
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._pending: deque[_Job] = deque()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sqlite: _SqliteConnection | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="reading-writer")
@@ -72,102 +107,194 @@ class ReadingWriter:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._sqlite is not None:
+            await self._sqlite.close()
+            self._sqlite = None
 
     async def write(
         self,
         rows: Sequence[Row],
         devices: dict[uuid.UUID, Seen],
         gateways: dict[uuid.UUID, datetime] | None = None,
-    ) -> set[tuple[str, str]]:
-        """Store ``rows``, mark devices and gateways seen; return the keys that were new."""
+    ) -> Sequence[Row]:
+        """Store ``rows``, mark devices and gateways seen; return the rows that were new.
+
+        A key repeated within ``rows`` or already stored is not new; a key two concurrent
+        callers both send is new for one of them only."""
         job = _Job(rows, devices, gateways or {}, asyncio.get_running_loop().create_future())
-        self._queue.put_nowait(job)
+        self._pending.append(job)
+        self._wake.set()
         return await job.done
 
     async def _run(self) -> None:
         while True:
-            group = [await self._queue.get()]
-            size = len(group[0].rows)
-            while size < self.max_rows and not self._queue.empty():
-                job = self._queue.get_nowait()
-                group.append(job)
-                size += len(job.rows)
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+            group = self._take()
             try:
-                inserted = await self._commit(group)
+                new = await self._commit(group)
             except Exception as exc:
-                log.exception("writing %d readings failed", size)
+                log.exception("writing %d readings failed", sum(len(j.rows) for j in group))
                 for job in group:
                     if not job.done.done():
                         job.done.set_exception(exc)
                 continue
-            for job in group:
+            for job, rows in zip(group, new, strict=True):
                 if not job.done.done():
-                    job.done.set_result({r.key for r in job.rows} & inserted)
+                    job.done.set_result(rows)
 
-    async def _commit(self, group: list[_Job]) -> set[tuple[str, str]]:
-        rows = [row for job in group for row in job.rows]
-        devices: dict[uuid.UUID, Seen] = {}
-        gateways: dict[uuid.UUID, datetime] = {}
-        for job in group:
-            for device_id, seen in job.devices.items():
-                previous = devices.get(device_id)
-                if seen.battery is None and previous is not None:
-                    seen = Seen(seen.at, previous.battery)
-                devices[device_id] = seen
-            gateways.update(job.gateways)
+    def _take(self) -> list[_Job]:
+        """The oldest jobs up to ``max_rows`` (at least one job, however large)."""
+        group = [self._pending.popleft()]
+        size = len(group[0].rows)
+        while self._pending and size + len(self._pending[0].rows) <= self.max_rows:
+            job = self._pending.popleft()
+            group.append(job)
+            size += len(job.rows)
+        return group
+
+    async def _commit(self, jobs: list[_Job]) -> list[Sequence[Row]]:
+        group = _merge(jobs)
         client = self.get_context().db("default")
-        async with client.acquire_connection() as connection:
-            if client.capabilities.dialect == "sqlite":
-                return await _commit_sqlite(connection, rows, devices, gateways)
-            return await _commit_postgres(connection, rows, devices, gateways)
+        if client.capabilities.dialect == "sqlite":
+            added, new_keys = await self._commit_sqlite(client, group)
+        else:
+            async with client.acquire_connection() as connection:
+                added, new_keys = await _commit_postgres(connection, group)
+        if added == len(group.rows):
+            return [job.rows for job in jobs]
+        assert new_keys is not None
+        result: list[Sequence[Row]] = []
+        for job in jobs:
+            new = []
+            for row in job.rows:
+                key = (str(row.device_id), row.message_id)
+                if key in new_keys:
+                    new_keys.discard(key)  # a key sent twice is new once, for the first
+                    new.append(row)
+            result.append(new)
+        return result
+
+    async def _commit_sqlite(self, client: Any, group: _Group) -> tuple[int, set[Any] | None]:
+        if client.filename in ("", ":memory:"):
+            async with client.acquire_connection() as connection:
+                return await connection._execute(_write_sqlite, connection._conn, group)  # type: ignore[no-any-return]
+        if self._sqlite is None:
+            self._sqlite = _SqliteConnection(client.filename, client.pragmas)
+        # Queued ORM work (a transaction waiting in SQLite's busy handler among it) goes
+        # first: SQLite's busy handler polls, and would rarely find the lock free between
+        # two groups of a busy writer.
+        async with client._lock:
+            pass
+        return await self._sqlite.run(_write_sqlite, group)
 
 
-async def _commit_sqlite(
-    connection: Any,
-    rows: list[Row],
-    devices: dict[uuid.UUID, Seen],
-    gateways: dict[uuid.UUID, datetime],
-) -> set[tuple[str, str]]:
-    inserted: set[tuple[str, str]] = set()
-    await connection.execute("BEGIN IMMEDIATE")
-    try:
-        for start in range(0, len(rows), SQLITE_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + SQLITE_ROWS_PER_STATEMENT]
-            placeholders = ",".join(["(?,?,?,?,?,?)"] * len(chunk))
-            params: list[Any] = []
-            for r in chunk:
-                params += [str(r.device_id), r.message_id, r.ts, r.metric, r.value, r.received_at]
-            cursor = await connection.execute(
-                f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES {placeholders} "  # noqa: S608
-                "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id",
-                params,
+def _merge(jobs: list[_Job]) -> _Group:
+    if len(jobs) == 1:
+        job = jobs[0]
+        return _Group(list(job.rows), job.devices, job.gateways)
+    rows: list[Row] = []
+    devices: dict[uuid.UUID, Seen] = {}
+    gateways: dict[uuid.UUID, datetime] = {}
+    for job in jobs:
+        rows += job.rows
+        for device_id, seen in job.devices.items():
+            previous = devices.get(device_id)
+            if seen.battery is None and previous is not None:
+                seen = Seen(seen.at, previous.battery)
+            devices[device_id] = seen
+        gateways.update(job.gateways)
+    return _Group(rows, devices, gateways)
+
+
+class _SqliteConnection:
+    """The writer's own connection, used only from its own thread."""
+
+    def __init__(self, filename: str, pragmas: dict[str, Any]) -> None:
+        self.filename = filename
+        self.pragmas = dict(pragmas)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reading-writer")
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(
+                self.filename, isolation_level=None, check_same_thread=False
             )
-            inserted.update((d, m) for d, m in await cursor.fetchall())
-        await connection.executemany(
+            for pragma, value in self.pragmas.items():
+                connection.execute(f"PRAGMA {pragma}={value}")
+            self._connection = connection
+        return self._connection
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._connect(), *args))
+
+    async def close(self) -> None:
+        def close() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=False)
+
+
+def _write_sqlite(connection: sqlite3.Connection, group: _Group) -> tuple[int, set[Any] | None]:
+    """One transaction, on the connection's thread: how many rows were added, and (only when
+    that is not all of them) the keys of the new ones."""
+    adapt = sqlite3.adapt
+    params = []
+    device = received = None
+    device_text = received_text = ""
+    for r in group.rows:
+        # Rows of one request share their device and receipt time: adapt those once.
+        if r.device_id is not device:
+            device, device_text = r.device_id, str(r.device_id)
+        if r.received_at is not received:
+            received, received_text = r.received_at, adapt(r.received_at)
+        params.append((device_text, r.message_id, adapt(r.ts), r.metric, r.value, received_text))
+    devices = group.devices.items()
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # AUTOINCREMENT ids only grow, and this transaction is the only writer: the rows it
+        # adds are those above the current top.
+        top = connection.execute("SELECT max(id) FROM core_reading").fetchone()[0] or 0
+        before = connection.total_changes
+        connection.executemany(_SQLITE_INSERT, params)
+        added = connection.total_changes - before
+        new_keys = None
+        if added != len(params):
+            new_keys = {
+                (d, m)
+                for d, m in connection.execute(
+                    "SELECT device_id, message_id FROM core_reading WHERE id > ?", (top,)
+                )
+            }
+        connection.executemany(
             "UPDATE core_device SET last_seen = ?, battery = COALESCE(?, battery) WHERE id = ?",
-            [(seen.at, seen.battery, str(device_id)) for device_id, seen in devices.items()],
+            [(seen.at, seen.battery, str(device_id)) for device_id, seen in devices],
         )
-        await connection.executemany(
+        connection.executemany(
             "INSERT INTO core_deviceday (device_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(str(device_id), seen.at.date()) for device_id, seen in devices.items()],
+            [(str(device_id), seen.at.date()) for device_id, seen in devices],
         )
-        await connection.executemany(
-            "UPDATE core_gateway SET last_seen = ? WHERE id = ?",
-            [(at, str(gateway_id)) for gateway_id, at in gateways.items()],
-        )
-        await connection.execute("COMMIT")
+        if group.gateways:
+            connection.executemany(
+                "UPDATE core_gateway SET last_seen = ? WHERE id = ?",
+                [(at, str(gateway_id)) for gateway_id, at in group.gateways.items()],
+            )
+        connection.execute("COMMIT")
     except BaseException:
-        await connection.execute("ROLLBACK")
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
         raise
-    return inserted
+    return added, new_keys
 
 
-async def _commit_postgres(
-    connection: Any,
-    rows: list[Row],
-    devices: dict[uuid.UUID, Seen],
-    gateways: dict[uuid.UUID, datetime],
-) -> set[tuple[str, str]]:
+async def _commit_postgres(connection: Any, group: _Group) -> tuple[int, set[Any] | None]:
+    devices = group.devices.items()
     async with connection.transaction():
         await connection.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id uuid, message_id varchar(64), "
@@ -177,25 +304,41 @@ async def _commit_postgres(
         await connection.copy_records_to_table(
             STAGE,
             records=[
-                (r.device_id, r.message_id, r.ts, r.metric, r.value, r.received_at) for r in rows
+                (r.device_id, r.message_id, r.ts, r.metric, r.value, r.received_at)
+                for r in group.rows
             ],
             columns=COLUMNS,
         )
-        returned = await connection.fetch(
-            f"INSERT INTO core_reading ({','.join(COLUMNS)}) "  # noqa: S608
-            f"SELECT {','.join(COLUMNS)} FROM {STAGE} "
-            "ON CONFLICT (device_id, message_id) DO NOTHING RETURNING device_id, message_id"
+        status = await connection.execute(_PG_INSERT)
+        added = int(status.rsplit(" ", 1)[1])
+        new_keys = None
+        if added != len(group.rows):
+            # The rows this transaction inserted carry its id; the join keeps to the index.
+            found = await connection.fetch(
+                f"SELECT s.device_id, s.message_id FROM {STAGE} s "  # noqa: S608
+                "JOIN core_reading r ON r.device_id = s.device_id AND r.message_id = s.message_id "
+                "WHERE r.xmin = pg_current_xact_id()::xid"
+            )
+            new_keys = {(str(d), m) for d, m in found}
+        await connection.execute(
+            "UPDATE core_device d SET last_seen = s.at, battery = COALESCE(s.battery, d.battery) "
+            "FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]) AS s(id, at, battery) "
+            "WHERE d.id = s.id",
+            [device_id for device_id, _ in devices],
+            [seen.at for _, seen in devices],
+            [seen.battery for _, seen in devices],
         )
-        await connection.executemany(
-            "UPDATE core_device SET last_seen = $1, battery = COALESCE($2, battery) WHERE id = $3",
-            [(seen.at, seen.battery, device_id) for device_id, seen in devices.items()],
+        await connection.execute(
+            "INSERT INTO core_deviceday (device_id, day) "
+            "SELECT * FROM unnest($1::uuid[], $2::date[]) ON CONFLICT DO NOTHING",
+            [device_id for device_id, _ in devices],
+            [seen.at.date() for _, seen in devices],
         )
-        await connection.executemany(
-            "INSERT INTO core_deviceday (device_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [(device_id, seen.at.date()) for device_id, seen in devices.items()],
-        )
-        await connection.executemany(
-            "UPDATE core_gateway SET last_seen = $1 WHERE id = $2",
-            [(at, gateway_id) for gateway_id, at in gateways.items()],
-        )
-    return {(str(device_id), message_id) for device_id, message_id in returned}
+        if group.gateways:
+            await connection.execute(
+                "UPDATE core_gateway g SET last_seen = s.at "
+                "FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at) WHERE g.id = s.id",
+                list(group.gateways),
+                list(group.gateways.values()),
+            )
+    return added, new_keys
