@@ -41,12 +41,9 @@ log = logging.getLogger("minori.telemetry.writer")
 
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
 MAX_GROUP_ROWS = 4000
+SQLITE_ROWS_PER_STATEMENT = 5000  # 6 parameters a row, under SQLite's 32766 limit
 STAGE = "minori_reading_stage"
 
-_SQLITE_INSERT = (
-    f"INSERT INTO core_reading ({','.join(COLUMNS)}) VALUES (?,?,?,?,?,?) "  # noqa: S608
-    "ON CONFLICT (device_id, message_id) DO NOTHING"
-)
 _PG_INSERT = (
     f"INSERT INTO core_reading ({','.join(COLUMNS)}) "  # noqa: S608
     f"SELECT {','.join(COLUMNS)} FROM {STAGE} ON CONFLICT (device_id, message_id) DO NOTHING"
@@ -77,6 +74,7 @@ class _Job:
     devices: dict[uuid.UUID, Seen]
     gateways: dict[uuid.UUID, datetime]
     done: asyncio.Future[Sequence[Row]]
+    params: list[Any] | None
 
 
 @dataclass(slots=True)
@@ -86,6 +84,7 @@ class _Group:
     rows: list[Row]
     devices: dict[uuid.UUID, Seen]
     gateways: dict[uuid.UUID, datetime]
+    params: list[Any] | None
 
 
 class ReadingWriter:
@@ -98,6 +97,7 @@ class ReadingWriter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sqlite: _SqliteConnection | None = None
+        self._dialect: str | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="reading-writer")
@@ -121,7 +121,14 @@ class ReadingWriter:
 
         A key repeated within ``rows`` or already stored is not new; a key two concurrent
         callers both send is new for one of them only."""
-        job = _Job(rows, devices, gateways or {}, asyncio.get_running_loop().create_future())
+        if self._dialect is None:
+            self._dialect = self.get_context().db("default").capabilities.dialect
+        # SQLite's parameters are built here, by the request, while the writer commits the
+        # group before: the writer's thread then spends its time in SQLite, not in Python.
+        params = _sqlite_params(rows) if self._dialect == "sqlite" else None
+        job = _Job(
+            rows, devices, gateways or {}, asyncio.get_running_loop().create_future(), params
+        )
         self._pending.append(job)
         self._wake.set()
         return await job.done
@@ -193,19 +200,22 @@ class ReadingWriter:
 def _merge(jobs: list[_Job]) -> _Group:
     if len(jobs) == 1:
         job = jobs[0]
-        return _Group(list(job.rows), job.devices, job.gateways)
+        return _Group(list(job.rows), job.devices, job.gateways, job.params)
     rows: list[Row] = []
+    params: list[Any] | None = [] if jobs[0].params is not None else None
     devices: dict[uuid.UUID, Seen] = {}
     gateways: dict[uuid.UUID, datetime] = {}
     for job in jobs:
         rows += job.rows
+        if params is not None and job.params is not None:
+            params += job.params
         for device_id, seen in job.devices.items():
             previous = devices.get(device_id)
             if seen.battery is None and previous is not None:
                 seen = Seen(seen.at, previous.battery)
             devices[device_id] = seen
         gateways.update(job.gateways)
-    return _Group(rows, devices, gateways)
+    return _Group(rows, devices, gateways, params)
 
 
 class _SqliteConnection:
@@ -241,49 +251,69 @@ class _SqliteConnection:
         self._executor.shutdown(wait=False)
 
 
-def _write_sqlite(connection: sqlite3.Connection, group: _Group) -> tuple[int, set[Any] | None]:
-    """One transaction, on the connection's thread: how many rows were added, and (only when
-    that is not all of them) the keys of the new ones."""
+def _sqlite_params(rows: Sequence[Row]) -> list[Any]:
     adapt = sqlite3.adapt
-    params = []
+    params: list[Any] = []
     device = received = None
     device_text = received_text = ""
-    for r in group.rows:
+    for r in rows:
         # Rows of one request share their device and receipt time: adapt those once.
         if r.device_id is not device:
             device, device_text = r.device_id, str(r.device_id)
         if r.received_at is not received:
             received, received_text = r.received_at, adapt(r.received_at)
-        params.append((device_text, r.message_id, adapt(r.ts), r.metric, r.value, received_text))
-    devices = group.devices.items()
+        params += (device_text, r.message_id, adapt(r.ts), r.metric, r.value, received_text)
+    return params
+
+
+def _write_sqlite(connection: sqlite3.Connection, group: _Group) -> tuple[int, set[Any] | None]:
+    """One transaction, on the connection's thread: how many rows were added, and (only when
+    that is not all of them) the keys of the new ones.
+
+    Statements are few and multi-row, never ``executemany``: sqlite3 lets go of the GIL around
+    each step, and a thread taking it back from a busy event loop waits for the loop to let go
+    (up to the switch interval) each time."""
+    params = group.params
+    assert params is not None
+    seen: list[Any] = []
+    days: list[Any] = []
+    for device_id, s in group.devices.items():
+        seen += (str(device_id), sqlite3.adapt(s.at), s.battery)
+        days += (str(device_id), s.at.date().isoformat())
+    gateways: list[Any] = []
+    for gateway_id, at in group.gateways.items():
+        gateways += (str(gateway_id), sqlite3.adapt(at))
     connection.execute("BEGIN IMMEDIATE")
     try:
-        # AUTOINCREMENT ids only grow, and this transaction is the only writer: the rows it
-        # adds are those above the current top.
-        top = connection.execute("SELECT max(id) FROM core_reading").fetchone()[0] or 0
         before = connection.total_changes
-        connection.executemany(_SQLITE_INSERT, params)
+        _sqlite_insert(connection, params, "")
         added = connection.total_changes - before
         new_keys = None
-        if added != len(params):
-            new_keys = {
-                (d, m)
-                for d, m in connection.execute(
-                    "SELECT device_id, message_id FROM core_reading WHERE id > ?", (top,)
-                )
-            }
-        connection.executemany(
-            "UPDATE core_device SET last_seen = ?, battery = COALESCE(?, battery) WHERE id = ?",
-            [(seen.at, seen.battery, str(device_id)) for device_id, seen in devices],
-        )
-        connection.executemany(
-            "INSERT INTO core_deviceday (device_id, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [(str(device_id), seen.at.date()) for device_id, seen in devices],
-        )
-        if group.gateways:
-            connection.executemany(
-                "UPDATE core_gateway SET last_seen = ? WHERE id = ?",
-                [(at, str(gateway_id)) for gateway_id, at in group.gateways.items()],
+        if added * len(COLUMNS) != len(params):
+            # Some were duplicates. Rare: insert again, this time asking which rows are new.
+            connection.execute("ROLLBACK")
+            connection.execute("BEGIN IMMEDIATE")
+            new_keys = _sqlite_insert(connection, params, " RETURNING device_id, message_id")
+            added = len(new_keys)
+        if seen:
+            connection.execute(
+                "UPDATE core_device SET last_seen = v.column2, "  # noqa: S608
+                "battery = COALESCE(v.column3, core_device.battery) "
+                f"FROM (VALUES {_tuples(len(seen) // 3, 3)}) AS v "
+                "WHERE core_device.id = v.column1",
+                seen,
+            )
+            connection.execute(
+                "INSERT INTO core_deviceday (device_id, day) "  # noqa: S608
+                f"VALUES {_tuples(len(days) // 2, 2)} ON CONFLICT DO NOTHING",
+                days,
+            )
+        if gateways:
+            connection.execute(
+                "UPDATE core_gateway SET last_seen = v.column2 "  # noqa: S608
+                f"FROM (VALUES {_tuples(len(gateways) // 2, 2)}) AS v "
+                "WHERE core_gateway.id = v.column1",
+                gateways,
             )
         connection.execute("COMMIT")
     except BaseException:
@@ -291,6 +321,27 @@ def _write_sqlite(connection: sqlite3.Connection, group: _Group) -> tuple[int, s
             connection.execute("ROLLBACK")
         raise
     return added, new_keys
+
+
+def _sqlite_insert(connection: sqlite3.Connection, params: list[Any], returning: str) -> set[Any]:
+    width = len(COLUMNS)
+    keys: set[Any] = set()
+    for start in range(0, len(params), SQLITE_ROWS_PER_STATEMENT * width):
+        chunk = params[start : start + SQLITE_ROWS_PER_STATEMENT * width]
+        cursor = connection.execute(
+            f"INSERT INTO core_reading ({','.join(COLUMNS)}) "  # noqa: S608
+            f"VALUES {_tuples(len(chunk) // width, width)} "
+            f"ON CONFLICT (device_id, message_id) DO NOTHING{returning}",
+            chunk,
+        )
+        if returning:
+            keys.update((d, m) for d, m in cursor)
+    return keys
+
+
+def _tuples(count: int, width: int) -> str:
+    one = f"({','.join('?' * width)})"
+    return ",".join([one] * count)
 
 
 async def _commit_postgres(connection: Any, group: _Group) -> tuple[int, set[Any] | None]:
