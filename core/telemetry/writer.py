@@ -42,12 +42,6 @@ log = logging.getLogger("minori.telemetry.writer")
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
 MAX_GROUP_ROWS = 4000
 SQLITE_ROWS_PER_STATEMENT = 5000  # 6 parameters a row, under SQLite's 32766 limit
-STAGE = "minori_reading_stage"
-
-_PG_INSERT = (
-    f"INSERT INTO core_reading ({','.join(COLUMNS)}) "  # noqa: S608
-    f"SELECT {','.join(COLUMNS)} FROM {STAGE} ON CONFLICT (device_id, message_id) DO NOTHING"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +68,7 @@ class _Job:
     devices: dict[uuid.UUID, Seen]
     gateways: dict[uuid.UUID, datetime]
     done: asyncio.Future[Sequence[Row]]
-    params: list[Any] | None
+    params: list[Any]
 
 
 @dataclass(slots=True)
@@ -84,7 +78,7 @@ class _Group:
     rows: list[Row]
     devices: dict[uuid.UUID, Seen]
     gateways: dict[uuid.UUID, datetime]
-    params: list[Any] | None
+    params: list[Any]
 
 
 class ReadingWriter:
@@ -125,7 +119,7 @@ class ReadingWriter:
             self._dialect = self.get_context().db("default").capabilities.dialect
         # SQLite's parameters are built here, by the request, while the writer commits the
         # group before: the writer's thread then spends its time in SQLite, not in Python.
-        params = _sqlite_params(rows) if self._dialect == "sqlite" else None
+        params = _sqlite_params(rows) if self._dialect == "sqlite" else _postgres_params(rows)
         job = _Job(
             rows, devices, gateways or {}, asyncio.get_running_loop().create_future(), params
         )
@@ -202,20 +196,25 @@ def _merge(jobs: list[_Job]) -> _Group:
         job = jobs[0]
         return _Group(list(job.rows), job.devices, job.gateways, job.params)
     rows: list[Row] = []
-    params: list[Any] | None = [] if jobs[0].params is not None else None
+    params: list[Any] = []
+    # PostgreSQL's parameters are columns (lists of lists); SQLite's one flat list.
+    columns = [[] for _ in COLUMNS] if isinstance(jobs[0].params[0], list) else None
     devices: dict[uuid.UUID, Seen] = {}
     gateways: dict[uuid.UUID, datetime] = {}
     for job in jobs:
         rows += job.rows
-        if params is not None and job.params is not None:
+        if columns is None:
             params += job.params
+        else:
+            for column, values in zip(columns, job.params, strict=True):
+                column += values
         for device_id, seen in job.devices.items():
             previous = devices.get(device_id)
             if seen.battery is None and previous is not None:
                 seen = Seen(seen.at, previous.battery)
             devices[device_id] = seen
         gateways.update(job.gateways)
-    return _Group(rows, devices, gateways, params)
+    return _Group(rows, devices, gateways, params if columns is None else columns)
 
 
 class _SqliteConnection:
@@ -274,7 +273,6 @@ def _write_sqlite(connection: sqlite3.Connection, group: _Group) -> tuple[int, s
     each step, and a thread taking it back from a busy event loop waits for the loop to let go
     (up to the switch interval) each time."""
     params = group.params
-    assert params is not None
     seen: list[Any] = []
     days: list[Any] = []
     for device_id, s in group.devices.items():
@@ -344,52 +342,65 @@ def _tuples(count: int, width: int) -> str:
     return ",".join([one] * count)
 
 
+def _postgres_params(rows: Sequence[Row]) -> list[Any]:
+    return [
+        [r.device_id for r in rows],
+        [r.message_id for r in rows],
+        [r.ts for r in rows],
+        [r.metric for r in rows],
+        [r.value for r in rows],
+        [r.received_at for r in rows],
+    ]
+
+
+# One statement, so one round trip and atomic without a transaction block. RETURNING only
+# feeds the count: the rows never leave the server.
+_PG_WRITE = f"""
+WITH seen AS (
+    UPDATE core_device d SET last_seen = s.at, battery = COALESCE(s.battery, d.battery)
+    FROM unnest($7::uuid[], $8::timestamptz[], $9::float8[]) AS s(id, at, battery)
+    WHERE d.id = s.id
+), days AS (
+    INSERT INTO core_deviceday (device_id, day)
+    SELECT * FROM unnest($7::uuid[], $10::date[]) ON CONFLICT DO NOTHING
+), gateways AS (
+    UPDATE core_gateway g SET last_seen = s.at
+    FROM unnest($11::uuid[], $12::timestamptz[]) AS s(id, at) WHERE g.id = s.id
+), added AS (
+    INSERT INTO core_reading ({",".join(COLUMNS)})
+    SELECT * FROM unnest(
+        $1::uuid[], $2::varchar[], $3::timestamptz[], $4::varchar[], $5::float8[],
+        $6::timestamptz[]
+    )
+    ON CONFLICT (device_id, message_id) DO NOTHING RETURNING 1
+)
+SELECT (SELECT count(*) FROM added), pg_current_xact_id()::xid
+"""  # noqa: S608
+
+# The rows a transaction inserted carry its id; the join keeps to the unique index.
+_PG_ADDED = """
+SELECT r.device_id, r.message_id FROM core_reading r
+JOIN unnest($1::uuid[], $2::varchar[]) AS k(device_id, message_id)
+    ON r.device_id = k.device_id AND r.message_id = k.message_id
+WHERE r.xmin = $3::xid
+"""
+
+
 async def _commit_postgres(connection: Any, group: _Group) -> tuple[int, set[Any] | None]:
+    columns = group.params
     devices = group.devices.items()
-    async with connection.transaction():
-        await connection.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (device_id uuid, message_id varchar(64), "
-            "ts timestamptz, metric varchar(64), value float8, received_at timestamptz) "
-            "ON COMMIT DELETE ROWS"
-        )
-        await connection.copy_records_to_table(
-            STAGE,
-            records=[
-                (r.device_id, r.message_id, r.ts, r.metric, r.value, r.received_at)
-                for r in group.rows
-            ],
-            columns=COLUMNS,
-        )
-        status = await connection.execute(_PG_INSERT)
-        added = int(status.rsplit(" ", 1)[1])
-        new_keys = None
-        if added != len(group.rows):
-            # The rows this transaction inserted carry its id; the join keeps to the index.
-            found = await connection.fetch(
-                f"SELECT s.device_id, s.message_id FROM {STAGE} s "  # noqa: S608
-                "JOIN core_reading r ON r.device_id = s.device_id AND r.message_id = s.message_id "
-                "WHERE r.xmin = pg_current_xact_id()::xid"
-            )
-            new_keys = {(str(d), m) for d, m in found}
-        await connection.execute(
-            "UPDATE core_device d SET last_seen = s.at, battery = COALESCE(s.battery, d.battery) "
-            "FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]) AS s(id, at, battery) "
-            "WHERE d.id = s.id",
-            [device_id for device_id, _ in devices],
-            [seen.at for _, seen in devices],
-            [seen.battery for _, seen in devices],
-        )
-        await connection.execute(
-            "INSERT INTO core_deviceday (device_id, day) "
-            "SELECT * FROM unnest($1::uuid[], $2::date[]) ON CONFLICT DO NOTHING",
-            [device_id for device_id, _ in devices],
-            [seen.at.date() for _, seen in devices],
-        )
-        if group.gateways:
-            await connection.execute(
-                "UPDATE core_gateway g SET last_seen = s.at "
-                "FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, at) WHERE g.id = s.id",
-                list(group.gateways),
-                list(group.gateways.values()),
-            )
+    added, xid = await connection.fetchrow(
+        _PG_WRITE,
+        *columns,
+        [device_id for device_id, _ in devices],
+        [seen.at for _, seen in devices],
+        [seen.battery for _, seen in devices],
+        [seen.at.date() for _, seen in devices],
+        list(group.gateways),
+        list(group.gateways.values()),
+    )
+    new_keys = None
+    if added != len(group.rows):
+        found = await connection.fetch(_PG_ADDED, columns[0], columns[1], xid)
+        new_keys = {(str(d), m) for d, m in found}
     return added, new_keys
