@@ -41,6 +41,8 @@ log = logging.getLogger("minori.telemetry.writer")
 
 COLUMNS = ("device_id", "message_id", "ts", "metric", "value", "received_at")
 MAX_GROUP_ROWS = 4000
+PG_IN_FLIGHT = 2
+DEADLOCK = "40P01"
 SQLITE_ROWS_PER_STATEMENT = 5000  # 6 parameters a row, under SQLite's 32766 limit
 
 
@@ -128,22 +130,40 @@ class ReadingWriter:
         return await job.done
 
     async def _run(self) -> None:
-        while True:
-            if not self._pending:
-                self._wake.clear()
-                await self._wake.wait()
-            group = self._take()
-            try:
-                new = await self._commit(group)
-            except Exception as exc:
-                log.exception("writing %d readings failed", sum(len(j.rows) for j in group))
-                for job in group:
-                    if not job.done.done():
-                        job.done.set_exception(exc)
-                continue
-            for job, rows in zip(group, new, strict=True):
+        slots: asyncio.Semaphore | None = None
+        committing: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                if not self._pending:
+                    self._wake.clear()
+                    await self._wake.wait()
+                if slots is None:
+                    # A second group on PostgreSQL's pool keeps the server busy while the first
+                    # one's answer waits its turn in the event loop. SQLite has one writer.
+                    slots = asyncio.Semaphore(1 if self._dialect == "sqlite" else PG_IN_FLIGHT)
+                await slots.acquire()
+                task = asyncio.create_task(self._write_group(self._take(), slots))
+                committing.add(task)
+                task.add_done_callback(committing.discard)
+        finally:
+            for task in committing:
+                task.cancel()
+            await asyncio.gather(*committing, return_exceptions=True)
+
+    async def _write_group(self, group: list[_Job], slots: asyncio.Semaphore) -> None:
+        try:
+            new = await self._commit(group)
+        except Exception as exc:
+            log.exception("writing %d readings failed", sum(len(j.rows) for j in group))
+            for job in group:
                 if not job.done.done():
-                    job.done.set_result(rows)
+                    job.done.set_exception(exc)
+            return
+        finally:
+            slots.release()
+        for job, rows in zip(group, new, strict=True):
+            if not job.done.done():
+                job.done.set_result(rows)
 
     def _take(self) -> list[_Job]:
         """The oldest jobs up to ``max_rows`` (at least one job, however large)."""
@@ -387,8 +407,23 @@ WHERE r.xmin = $3::xid
 
 
 async def _commit_postgres(connection: Any, group: _Group) -> tuple[int, set[Any] | None]:
+    # Groups in flight at once lock device rows in one order.
+    devices = sorted(group.devices.items())
+    for attempt in range(3):
+        try:
+            return await _write_postgres(connection, group, devices)
+        except Exception as exc:
+            # Two groups holding a key each that the other also sends (a client retrying
+            # in another order) deadlock; PostgreSQL aborts one, which is harmless to redo.
+            if getattr(exc, "sqlstate", None) != DEADLOCK or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _write_postgres(
+    connection: Any, group: _Group, devices: list[tuple[uuid.UUID, Seen]]
+) -> tuple[int, set[Any] | None]:
     columns = group.params
-    devices = group.devices.items()
     added, xid = await connection.fetchrow(
         _PG_WRITE,
         *columns,
@@ -396,8 +431,8 @@ async def _commit_postgres(connection: Any, group: _Group) -> tuple[int, set[Any
         [seen.at for _, seen in devices],
         [seen.battery for _, seen in devices],
         [seen.at.date() for _, seen in devices],
-        list(group.gateways),
-        list(group.gateways.values()),
+        sorted(group.gateways),
+        [group.gateways[g] for g in sorted(group.gateways)],
     )
     new_keys = None
     if added != len(group.rows):
