@@ -87,58 +87,59 @@ class Ingestor:
         now = self.clock.now()
         rejected: list[schemas.Rejected] = []
         rows: list[Row] = []
-        batteries: dict[uuid.UUID, float | None] = {}
-        targets: dict[uuid.UUID, DeviceRef] = {}
-        keys: set[tuple[uuid.UUID, str]] = set()
-        # Items of one request nearly always name the same device or two: judge each name once.
-        named_targets: dict[str | None, tuple[DeviceRef | None, RegisteredKind | None]] = {}
+        # Items of one request nearly always name the same device or two: resolve each name
+        # once, and keep per device what the items add up to.
+        by_name: dict[str | None, _Target | None] = {}
+        by_device: dict[uuid.UUID, _Target] = {}
         duplicates = 0
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 rejected.append(schemas.Rejected(index, "not a JSON object"))
                 continue
             named = item.get("device")
-            target = named_targets.get(named) if named is None or type(named) is str else None
-            if target is None:
+            cacheable = named is None or type(named) is str
+            target = by_name.get(named, _UNKNOWN) if cacheable else _UNKNOWN
+            if target is _UNKNOWN:
                 device = await self._target(caller, named, topic_device)
-                target = (device, self.kinds.get(device.kind) if device else None)
-                if named is None or type(named) is str:
-                    named_targets[named] = target
-            device, kind = target
-            if device is None:
+                target = None
+                if device is not None:
+                    target = by_device.get(device.id)
+                    if target is None:
+                        target = by_device[device.id] = _Target(device, self.kinds.get(device.kind))
+                if cacheable:
+                    by_name[named] = target
+            if target is None:
                 rejected.append(schemas.Rejected(index, NOT_ALLOWED))
                 continue
+            kind = target.kind
             if kind is None:
                 rejected.append(
                     schemas.Rejected(
-                        index, f"device kind {device.kind} is not served by any loaded plugin"
+                        index,
+                        f"device kind {target.device.kind} is not served by any loaded plugin",
                     )
                 )
                 continue
-            row, problem = _judge(item, device, kind, now)
+            row, problem = _judge(item, target.device, kind, now)
             if row is None:
                 assert problem is not None
                 rejected.append(schemas.Rejected(index, problem))
                 continue
-            key = (device.id, row.message_id)
-            if key in keys:
+            if row.message_id in target.ids:
                 duplicates += 1
                 continue
-            keys.add(key)
+            target.ids.add(row.message_id)
             rows.append(row)
             battery = item.get("battery")
-            if _is_number(battery):
-                batteries[device.id] = float(battery)
-            elif device.id not in batteries:
-                batteries[device.id] = None
-            targets[device.id] = device
+            if battery is not None and _is_number(battery):
+                target.battery = float(battery)
         accepted = 0
         if rows:
             gateways = {caller.id: now} if caller.kind == "gateway" else None
-            seen = {device_id: Seen(now, battery) for device_id, battery in batteries.items()}
+            seen = {t.device.id: Seen(now, t.battery) for t in by_device.values() if t.ids}
             new = await self.writer.write(rows, seen, gateways)
             accepted = len(new)
-            self._hand_over(new, targets)
+            self._hand_over(new, by_device)
             self.on_stored(seen)
         return schemas.IngestResult(
             accepted=accepted,
@@ -169,18 +170,37 @@ class Ingestor:
             return None
         return device
 
-    def _hand_over(self, new: Sequence[Row], targets: dict[uuid.UUID, DeviceRef]) -> None:
+    def _hand_over(self, new: Sequence[Row], targets: dict[uuid.UUID, _Target]) -> None:
         by_device: dict[uuid.UUID, list[NewReading]] = {}
+        device_id: uuid.UUID | None = None
+        readings: list[NewReading] = []
         for row in new:
-            readings = by_device.get(row.device_id)
-            if readings is None:
-                readings = by_device[row.device_id] = []
+            # Rows of one device share its id object: look the list up only when it changes.
+            if row.device_id is not device_id:
+                device_id = row.device_id
+                readings = by_device.setdefault(device_id, [])
             readings.append(NewReading(row.message_id, row.ts, row.metric, row.value))
         for device_id, readings in by_device.items():
-            device = targets[device_id]
-            kind = self.kinds.get(device.kind)
-            if kind is not None:
-                self.handlers.put(kind, device, readings)
+            self._put(targets[device_id], readings)
+
+    def _put(self, target: _Target, readings: list[NewReading]) -> None:
+        if target.kind is not None:
+            self.handlers.put(target.kind, target.device, readings)
+
+
+_UNKNOWN: Any = object()
+
+
+class _Target:
+    """A device some items of one request are for, and what those items add up to."""
+
+    __slots__ = ("battery", "device", "ids", "kind")
+
+    def __init__(self, device: DeviceRef, kind: RegisteredKind | None) -> None:
+        self.device = device
+        self.kind = kind
+        self.ids: set[str] = set()
+        self.battery: float | None = None
 
 
 def _is_number(value: Any) -> bool:
