@@ -5,21 +5,23 @@ so an answer of 202 still means "stored". While one group commits, the next one 
 (up to ``max_rows``, so one commit never holds the database for long), so under load many
 requests share one transaction; idle, a request commits alone at once.
 
-Rows go in with set-based SQL and ``ON CONFLICT DO NOTHING``, without ``RETURNING`` (it costs
-more than the insert): the database's count of inserted rows says whether all were new, which
-under normal traffic they are. Only when some were duplicates does a second query ask which
-rows this transaction inserted.
+Rows go in with set-based SQL and ``ON CONFLICT DO NOTHING``, without returning the rows (that
+costs more than the insert): the database's count of inserted rows says whether all were new,
+which under normal traffic they are. Only when some were duplicates is the database asked which
+rows the group inserted.
 
 SQLite: the whole group is one synchronous function run on the writer's own connection and
-thread (one hop out of the event loop per group, not one per statement). The ORM keeps its
-connection: in WAL mode its reads go on while the writer writes, and its write transactions
-begin ``IMMEDIATE`` (see ``core.db``) so they wait for the writer's commit instead of failing.
-Before each group the writer lets queued ORM work go first, so alerts are not starved.
-An in-memory database cannot be shared between connections; there the same function runs on
-the ORM's connection, under its lock.
+thread (one hop out of the event loop per group, not one per statement), with multi-row
+statements whose parameters the requests built. The ORM keeps its connection: in WAL mode its
+reads go on while the writer writes, and its transactions begin ``IMMEDIATE`` (see
+``core.db_sqlite``) so they wait for the writer's commit instead of failing. Before each group
+the writer lets queued ORM work go first, so alerts are not starved. An in-memory database
+cannot be shared between connections; there the same function runs on the ORM's connection,
+under its lock. Duplicates: the group is rolled back and inserted again with ``RETURNING``.
 
-PostgreSQL: ``COPY`` into a temporary staging table, one ``INSERT … SELECT``, and device,
-device-day and gateway updates from arrays, on a connection of the ORM's pool.
+PostgreSQL: one statement per group on a connection of the ORM's pool (rows as arrays through
+``unnest``; device, device-day and gateway updates in the same statement), up to two groups in
+flight. Duplicates: the group's keys whose rows carry its transaction id (``xmin``).
 """
 
 from __future__ import annotations
