@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import tortoise.backends.sqlite.executor  # noqa: F401  (registers the adapter replaced below)
 from litestar.types import ASGIApp, Receive, Scope, Send
 from tortoise import Model, fields
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
@@ -79,8 +80,11 @@ def tortoise_config(url: str, plugins: Iterable[Plugin]) -> dict[str, Any]:
     for plugin in plugins:
         if plugin.models:
             apps[plugin.name] = {"models": [plugin.models], "migrations": plugin.migrations}
+    connection: str | dict[str, Any] = database_url(url)
+    if url.startswith("sqlite://"):
+        connection = {**expand_db_url(connection), "engine": "core.db_sqlite"}
     return {
-        "connections": {"default": database_url(url)},
+        "connections": {"default": connection},
         "apps": apps,
         "use_tz": True,
         "timezone": "UTC",

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,48 +87,63 @@ class Ingestor:
         now = self.clock.now()
         rejected: list[schemas.Rejected] = []
         rows: list[Row] = []
-        seen: dict[uuid.UUID, Seen] = {}
-        targets: dict[uuid.UUID, DeviceRef] = {}
-        keys: set[tuple[uuid.UUID, str]] = set()
+        # Items of one request nearly always name the same device or two: resolve each name
+        # once, and keep per device what the items add up to.
+        by_name: dict[str | None, _Target | None] = {}
+        by_device: dict[uuid.UUID, _Target] = {}
         duplicates = 0
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 rejected.append(schemas.Rejected(index, "not a JSON object"))
                 continue
-            device = await self._target(caller, item.get("device"), topic_device)
-            problem = NOT_ALLOWED if device is None else None
-            kind = self.kinds.get(device.kind) if device else None
-            if device is not None and kind is None:
-                problem = f"device kind {device.kind} is not served by any loaded plugin"
-            row = None
-            if problem is None:
-                assert device is not None and kind is not None
-                row, problem = _judge(item, device, kind, now)
-            if problem is not None:
+            named = item.get("device")
+            cacheable = named is None or type(named) is str
+            target = by_name.get(named, _UNKNOWN) if cacheable else _UNKNOWN
+            if target is _UNKNOWN:
+                device = await self._target(caller, named, topic_device)
+                target = None
+                if device is not None:
+                    target = by_device.get(device.id)
+                    if target is None:
+                        target = by_device[device.id] = _Target(device, self.kinds.get(device.kind))
+                if cacheable:
+                    by_name[named] = target
+            if target is None:
+                rejected.append(schemas.Rejected(index, NOT_ALLOWED))
+                continue
+            kind = target.kind
+            if kind is None:
+                rejected.append(
+                    schemas.Rejected(
+                        index,
+                        f"device kind {target.device.kind} is not served by any loaded plugin",
+                    )
+                )
+                continue
+            row, problem = _judge(item, target.device, kind, now)
+            if row is None:
+                assert problem is not None
                 rejected.append(schemas.Rejected(index, problem))
                 continue
-            assert row is not None and device is not None
-            if (device.id, row.message_id) in keys:
+            if row.message_id in target.ids:
                 duplicates += 1
                 continue
-            keys.add((device.id, row.message_id))
+            target.ids.add(row.message_id)
             rows.append(row)
-            targets[device.id] = device
-            battery = item.get("battery") if _is_number(item.get("battery")) else None
-            previous = seen.get(device.id)
-            seen[device.id] = Seen(
-                now,
-                float(battery) if battery is not None else (previous.battery if previous else None),
-            )
-        inserted: set[tuple[str, str]] = set()
+            battery = item.get("battery")
+            if battery is not None and _is_number(battery):
+                target.battery = float(battery)
+        accepted = 0
         if rows:
             gateways = {caller.id: now} if caller.kind == "gateway" else None
-            inserted = await self.writer.write(rows, seen, gateways)
-            self._hand_over(rows, inserted, targets)
+            seen = {t.device.id: Seen(now, t.battery) for t in by_device.values() if t.ids}
+            new = await self.writer.write(rows, seen, gateways)
+            accepted = len(new)
+            self._hand_over(new, by_device)
             self.on_stored(seen)
         return schemas.IngestResult(
-            accepted=len(inserted),
-            duplicates=duplicates + len(rows) - len(inserted),
+            accepted=accepted,
+            duplicates=duplicates + len(rows) - accepted,
             rejected=rejected,
         )
 
@@ -155,20 +170,37 @@ class Ingestor:
             return None
         return device
 
-    def _hand_over(
-        self, rows: list[Row], inserted: set[tuple[str, str]], targets: dict[uuid.UUID, DeviceRef]
-    ) -> None:
-        new: dict[uuid.UUID, list[NewReading]] = {}
-        for row in rows:
-            if row.key in inserted:
-                new.setdefault(row.device_id, []).append(
-                    NewReading(row.message_id, row.ts, row.metric, row.value)
-                )
-        for device_id, readings in new.items():
-            device = targets[device_id]
-            kind = self.kinds.get(device.kind)
-            if kind is not None:
-                self.handlers.put(kind, device, readings)
+    def _hand_over(self, new: Sequence[Row], targets: dict[uuid.UUID, _Target]) -> None:
+        by_device: dict[uuid.UUID, list[NewReading]] = {}
+        device_id: uuid.UUID | None = None
+        readings: list[NewReading] = []
+        for row in new:
+            # Rows of one device share its id object: look the list up only when it changes.
+            if row.device_id is not device_id:
+                device_id = row.device_id
+                readings = by_device.setdefault(device_id, [])
+            readings.append(NewReading(row.message_id, row.ts, row.metric, row.value))
+        for device_id, readings in by_device.items():
+            self._put(targets[device_id], readings)
+
+    def _put(self, target: _Target, readings: list[NewReading]) -> None:
+        if target.kind is not None:
+            self.handlers.put(target.kind, target.device, readings)
+
+
+_UNKNOWN: Any = object()
+
+
+class _Target:
+    """A device some items of one request are for, and what those items add up to."""
+
+    __slots__ = ("battery", "device", "ids", "kind")
+
+    def __init__(self, device: DeviceRef, kind: RegisteredKind | None) -> None:
+        self.device = device
+        self.kind = kind
+        self.ids: set[str] = set()
+        self.battery: float | None = None
 
 
 def _is_number(value: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -118,6 +119,27 @@ async def test_the_same_batch_three_times_stores_each_reading_once(
     rows = await stored(push_api, device["id"])
     assert len(rows) == 25
     assert sorted(r["value"] for r in rows) == sorted(r["value"] for r in batch)
+
+
+async def test_overlapping_batches_sent_at_once_count_each_reading_once(
+    push_api: Api, world: World, clock: FakeClock
+) -> None:
+    """Requests in flight together may share one commit: a reading two of them carry is
+    accepted for one and a duplicate for the other, and stored once."""
+    device = await register(push_api, world)
+    await ingest(push_api, device["key"], [reading(clock, "m-0", value=-1)])
+    batches = [
+        [reading(clock, f"m-{i}", value=i) for i in range(start, start + 20)]
+        for start in (0, 10, 10, 15)
+    ]
+    answers = await asyncio.gather(*(ingest(push_api, device["key"], b) for b in batches))
+    assert [a.status_code for a in answers] == [202] * 4
+    bodies = [a.json() for a in answers]
+    assert sum(b["accepted"] for b in bodies) == 34  # m-1 to m-34; m-0 was stored before
+    assert sum(b["duplicates"] for b in bodies) == 80 - 34
+    assert all(b["accepted"] + b["duplicates"] == 20 for b in bodies)
+    values = sorted(r["value"] for r in await stored(push_api, device["id"]))
+    assert values == [-1.0] + [float(i) for i in range(1, 35)]
 
 
 async def test_a_repeated_id_within_a_batch_is_a_duplicate(
