@@ -1207,6 +1207,37 @@ async def _heartbeats(
     return rows
 
 
+async def _state_changes(
+    trap_ids: list[Any], start: datetime, end: datetime
+) -> list[tuple[Any, datetime, str]]:
+    """``(trap id, at, state after)`` of the changes within ``(start, end)``, after each trap's
+    last change up to ``start`` (the state it was in then), in time order: what the daily
+    record needs, however long the traps' history."""
+    changes = TrapEvent.filter(trap_id__in=trap_ids, state_after__isnull=False)
+    before = (
+        await changes.filter(at__lte=start)
+        .annotate(last=Max("at"))
+        .group_by("trap_id")
+        .values_list("trap_id", "last")
+    )
+    found: dict[Any, tuple[Any, datetime, str]] = {}
+    if before:
+        lasts = {(trap_id, last) for trap_id, last in before}
+        for trap_id, at, state in (
+            await changes.filter(at__in=sorted({last for _trap, last in lasts}))
+            .order_by("at", "created_at")
+            .values_list("trap_id", "at", "state_after")
+        ):
+            if (trap_id, at) in lasts:
+                found[trap_id] = (trap_id, at, state)  # the latest recorded wins a tie
+    during = await (
+        changes.filter(at__gt=start, at__lt=end)
+        .order_by("at", "created_at")
+        .values_list("trap_id", "at", "state_after")
+    )
+    return sorted(found.values(), key=lambda change: change[1]) + list(during)
+
+
 async def records_for(
     ctx: PluginContext, traps: Sequence[Trap], first: date, last: date, now: datetime
 ) -> dict[str, list[tuple[date, DayStatus]]]:
@@ -1219,11 +1250,7 @@ async def records_for(
     end = min(last_end, now)
     ids = [t.id for t in traps]
     changes: dict[str, list[StateChange]] = defaultdict(list)
-    for trap_id, at, state in (
-        await TrapEvent.filter(trap_id__in=ids, state_after__isnull=False, at__lt=end)
-        .order_by("at")
-        .values_list("trap_id", "at", "state_after")
-    ):
+    for trap_id, at, state in await _state_changes(ids, start, end):
         changes[str(trap_id)].append(StateChange(at, TrapState(state)))
     inspections: dict[str, list[datetime]] = defaultdict(list)
     for trap_id, at in await Inspection.filter(
