@@ -27,7 +27,8 @@ MISSED_NAMES = 5
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
     cards = []
-    for trap in await services.sprung_unattended(principal):
+    traps = await services.traps_in_place(principal)
+    for trap in await services.sprung_unattended(traps):
         sprung_at = trap.sprung_at or trap.state_changed_at
         cards.append(
             Card(
@@ -44,7 +45,7 @@ async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
                 target_id=str(trap.id),
             )
         )
-    missed = await services.missed_today(ctx, principal)
+    missed = await services.missed_today(ctx, traps)
     if missed:
         names = ", ".join(t.name for t in missed[:MISSED_NAMES])
         if len(missed) > MISSED_NAMES:

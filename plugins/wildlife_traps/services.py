@@ -1563,14 +1563,24 @@ async def remind(ctx: PluginContext, due: datetime) -> int:
 # feed and sync
 
 
-async def sprung_unattended(principal: Principal) -> list[Trap]:
-    """Sprung traps of the caller's organizations whose sprung alert is no longer open
-    (acknowledged, or closed by a capture record) but that nobody has reset yet: an open
-    alert is on the home screen already."""
-    traps = await Trap.filter(
-        organization_id__in=list(principal.organization_ids), state=TrapState.SPRUNG
-    ).order_by("sprung_at")
-    alert_ids = [t.sprung_alert_id for t in traps if t.sprung_alert_id]
+async def traps_in_place(principal: Principal) -> list[Trap]:
+    """The traps of the caller's organizations that are not removed, by name."""
+    return (
+        await Trap.filter(organization_id__in=list(principal.organization_ids))
+        .exclude(state=TrapState.REMOVED)
+        .order_by("name")
+    )
+
+
+async def sprung_unattended(traps: Sequence[Trap]) -> list[Trap]:
+    """Of ``traps``, the sprung ones whose sprung alert is no longer open (acknowledged, or
+    closed by a capture record) but that nobody has reset yet, oldest first: an open alert
+    is on the home screen already."""
+    sprung = sorted(
+        (t for t in traps if t.state == TrapState.SPRUNG),
+        key=lambda t: t.sprung_at or t.state_changed_at,
+    )
+    alert_ids = [t.sprung_alert_id for t in sprung if t.sprung_alert_id]
     open_ids = (
         set(
             await Alert.filter(id__in=alert_ids, status=AlertStatus.OPEN).values_list(
@@ -1580,15 +1590,11 @@ async def sprung_unattended(principal: Principal) -> list[Trap]:
         if alert_ids
         else set()
     )
-    return [t for t in traps if t.sprung_alert_id not in open_ids]
+    return [t for t in sprung if t.sprung_alert_id not in open_ids]
 
 
-async def missed_today(ctx: PluginContext, principal: Principal) -> list[Trap]:
-    traps = (
-        await Trap.filter(organization_id__in=list(principal.organization_ids))
-        .exclude(state=TrapState.REMOVED)
-        .order_by("name")
-    )
+async def missed_today(ctx: PluginContext, traps: Sequence[Trap]) -> list[Trap]:
+    """Of ``traps``, those whose record for today so far is ``missed``."""
     day = today(ctx)
     records = await records_for(ctx, traps, day, day, ctx.clock.now())
     return [t for t in traps if dict(records.get(str(t.id), [])).get(day) is DayStatus.MISSED]
