@@ -189,7 +189,7 @@ def create_app(
             "auth_limiter": _provide(AttemptLimiter(clock, settings.auth_rate_limit)),
             "registry": _provide(registry),
             "clock": _provide(clock),
-            "city": _provide(KPIs(registry, clock, settings)),
+            "city": _provide(KPIs(registry, clock)),
             "principal": Provide(_principal, sync_to_thread=False),
             "language": Provide(request_language, sync_to_thread=False),
             "devices": _provide(telemetry.devices),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from contextvars import ContextVar
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Response
@@ -53,13 +52,10 @@ async def check_content_type(
 _response_timezone: ContextVar[tzinfo] = ContextVar("response_timezone", default=UTC)
 
 
-def answer_in_timezone(name: str) -> None:
-    """Times in this request's answer are shown in ``name`` (the user's zone); devices and
+def answer_in_timezone(zone: tzinfo) -> None:
+    """Times in this request's answer are shown in ``zone`` (the user's); devices and
     anonymous callers get UTC."""
-    try:
-        _response_timezone.set(ZoneInfo(name))
-    except (KeyError, ValueError):
-        _response_timezone.set(UTC)
+    _response_timezone.set(zone)
 
 
 def _localize(value: Any, zone: tzinfo) -> Any:

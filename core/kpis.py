@@ -23,7 +23,6 @@ from core.i18n import Language, Text, _
 from core.identity.access import STAFF
 from core.identity.models import OrganizationKind, Role, User
 from core.registry import PluginRegistry
-from core.settings import Settings
 from core.telemetry.models import Device, DeviceDay
 
 CITY_KPIS: dict[str, Text] = {
@@ -111,10 +110,10 @@ def _moment(value: str | None, parameter: str, zone: ZoneInfo) -> datetime | Non
 class KPIs:
     """What the KPI route needs: the plugins, the clock and the city's time zone."""
 
-    def __init__(self, registry: PluginRegistry, clock: Clock, settings: Settings) -> None:
+    def __init__(self, registry: PluginRegistry, clock: Clock) -> None:
         self.registry = registry
         self.clock = clock
-        self.zone = ZoneInfo(settings.city_timezone)
+        self.zone = registry.services.city_zone
 
 
 @get("/api/v1/kpis", access=STAFF, tags=["kpis"], summary="The city's KPIs for a period")

@@ -12,14 +12,13 @@ import contextlib
 import logging
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 from tortoise.expressions import Q
 
 from core.alerts.models import DeliveryAttempt, Notification, PushStatus, PushToken
 from core.alerts.push import PushMessage, PushResult, PushSender
-from core.clock import Clock
+from core.clock import Clock, zone_named
 from core.i18n import Text
 from core.identity.models import User
 
@@ -45,7 +44,7 @@ def quiet_until(user: User, now: datetime) -> datetime | None:
     """When the user's quiet hours end, if ``now`` falls inside them."""
     if user.quiet_start is None or user.quiet_end is None or user.quiet_start == user.quiet_end:
         return None
-    zone = ZoneInfo(user.timezone)
+    zone = zone_named(user.timezone)
     local = now.astimezone(zone)
     start, end = time.fromisoformat(user.quiet_start), time.fromisoformat(user.quiet_end)
     clock_time = local.time()

@@ -98,7 +98,7 @@ async def authorize(
         return
     principal = principal_from_header(header, state.secret_key, state.clock.now().timestamp())
     connection.scope["user"] = principal
-    answer_in_timezone(principal.timezone)
+    answer_in_timezone(principal.zone)
     if principal.role not in access.roles:
         raise Forbidden(f"This route is for: {access.name}.")
 

@@ -181,10 +181,8 @@ class Ingestor:
                 readings = by_device.setdefault(device_id, [])
             readings.append(NewReading(row.message_id, row.ts, row.metric, row.value))
         for device_id, readings in by_device.items():
-            self._put(targets[device_id], readings)
-
-    def _put(self, target: _Target, readings: list[NewReading]) -> None:
-        if target.kind is not None:
+            target = targets[device_id]
+            assert target.kind is not None  # items of a kind no plugin serves were rejected
             self.handlers.put(target.kind, target.device, readings)
 
 
