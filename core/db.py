@@ -25,6 +25,7 @@ from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.autodetector import MigrationAutodetector
 from tortoise.migrations.executor import MigrationExecutor
 
+from core import feed
 from core.clock import now as clock_now
 from core.clock import use_clock
 
@@ -51,6 +52,7 @@ CORE_MODELS = (
     "core.alerts.models",
     "core.sync",
     "core.idempotency",
+    "core.feed",
 )
 CORE_MIGRATIONS = "core.migrations"
 SQLITE_PRAGMAS = {"journal_mode": "WAL", "synchronous": "NORMAL", "busy_timeout": "5000"}
@@ -112,6 +114,8 @@ async def migrate(
         try:
             executor = MigrationExecutor(context.db("default"), config["apps"])
             await executor.migrate(None, progress=progress)
+            assert context.apps is not None
+            await feed.watch(context.db("default"), feed.watched_tables(context.apps, CORE_APP))
         finally:
             await context.close_connections()
 

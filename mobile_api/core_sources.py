@@ -28,6 +28,7 @@ from core.sync import Changes
 from mobile_api import hot
 from mobile_api.services import inbox_item
 
+SOURCE = "core"
 ALERT_CARDS = 10
 PRIORITY = {
     Severity.CRITICAL: 100,

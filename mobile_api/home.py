@@ -5,6 +5,12 @@ concurrently; a source that has not answered within ``BUDGET_S`` is left out of 
 (and logged), one that fails likewise, so a slow or broken plugin never stalls the screen.
 Each source shows at most ``CARDS_PER_SOURCE`` cards (its own best), the screen at most
 ``MAX_CARDS``, ordered by priority, then newest first.
+
+A member's cards from a plugin are kept (``CardStore``) and shown again while the plugin's
+rows in the member's organizations, and its rows of no organization, are unwritten (the
+database counts the writes, ``core.feed.watch``), until the member's next midnight, and for
+at most ``KEEP_CARDS``. Advisors and admins see across organizations: their cards are always
+asked for. Core's own cards (open alerts) are always read afresh; they cost one query.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,6 +30,7 @@ import msgspec
 from core.feed import Card
 from core.i18n import as_text
 from core.identity.access import Principal
+from core.identity.models import Role
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
 from mobile_api import core_sources, hot, schemas
@@ -31,7 +41,72 @@ BUDGET_S = 0.5
 CARDS_PER_SOURCE = 10
 MAX_CARDS = 50
 
+KEEP_CARDS = timedelta(minutes=5)
+"""The longest a member's cards from a plugin are shown again without asking it: how late the
+screen may show what a feed reads outside its plugin's rows (readings, names) or what only
+the passing of time changes (a consultation becoming due within the day)."""
+KEPT_CARD_LISTS = 100_000
+"""Card lists kept per server process (one per member and plugin), the least recently shown
+dropped first."""
+
 Feed = Callable[[PluginContext, Principal], Awaitable[Sequence[Card]]]
+Stamps = tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    stamps: Stamps
+    until: datetime
+    cards: Sequence[Card]
+
+
+class CardStore:
+    """The card lists of members' last openings, each with the write counts it was made at."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[tuple[str, Principal], _Kept] = OrderedDict()
+
+    def get(
+        self, source: str, principal: Principal, stamps: Stamps, now: datetime
+    ) -> Sequence[Card] | None:
+        key = (source, principal)
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
+        if kept.stamps != stamps or now >= kept.until:
+            del self._kept[key]
+            return None
+        self._kept.move_to_end(key)
+        return kept.cards
+
+    def put(
+        self,
+        source: str,
+        principal: Principal,
+        stamps: Stamps,
+        until: datetime,
+        cards: Sequence[Card],
+    ) -> None:
+        self._kept[(source, principal)] = _Kept(stamps, until, tuple(cards))
+        self._kept.move_to_end((source, principal))
+        while len(self._kept) > self._size:
+            self._kept.popitem(last=False)
+
+
+def _next_midnight(now: datetime, zone: tzinfo) -> datetime:
+    day = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+_stores: WeakKeyDictionary[PluginRegistry, CardStore] = WeakKeyDictionary()
+
+
+def store(registry: PluginRegistry) -> CardStore:
+    found = _stores.get(registry)
+    if found is None:
+        found = _stores[registry] = CardStore(KEPT_CARD_LISTS)
+    return found
 
 
 _sources: WeakKeyDictionary[PluginRegistry, list[tuple[str, Feed, PluginContext]]] = (
@@ -43,7 +118,8 @@ def sources(registry: PluginRegistry) -> list[tuple[str, Feed, PluginContext]]:
     """Core first, then the plugins in plugins.toml order (worked out once per app)."""
     found = _sources.get(registry)
     if found is None:
-        found = [("core", core_sources.feed, PluginContext.build(registry.services, "core", None))]
+        core = PluginContext.build(registry.services, core_sources.SOURCE, None)
+        found = [(core_sources.SOURCE, core_sources.feed, core)]
         for loaded in registry.active:
             if loaded.plugin is not None and loaded.plugin.feed and loaded.context is not None:
                 found.append((loaded.name, loaded.plugin.feed, loaded.context))
@@ -73,26 +149,50 @@ def _forget(task: asyncio.Task[Any]) -> None:
         log.warning("feed of %s failed after its budget", task.get_name())
 
 
-async def cards(
-    registry: PluginRegistry, principal: Principal, language: str
-) -> list[schemas.Card]:
-    tasks = {
-        asyncio.create_task(feed(ctx, principal), name=name): name
-        for name, feed, ctx in sources(registry)
-    }
+async def _feeds(registry: PluginRegistry, principal: Principal) -> dict[str, Sequence[Card]]:
+    """Each source's cards, kept ones where they are still true, the others asked for."""
+    kept = store(registry)
+    keeps = principal.role is Role.MEMBER
+    counted = await hot.stamps(principal.organization_ids) if keeps else {}
+    now = registry.services.clock.now()
+    until = min(
+        now + KEEP_CARDS,
+        _next_midnight(now, principal.zone),
+        _next_midnight(now, registry.services.city_zone),
+    )
+    found: dict[str, Sequence[Card]] = {}
+    tasks: dict[asyncio.Task[Sequence[Card]], str] = {}
+    for name, feed, ctx in sources(registry):
+        cards = kept.get(name, principal, counted.get(name, ()), now) if keeps else None
+        if cards is not None:
+            found[name] = cards
+        else:
+            tasks[asyncio.create_task(feed(ctx, principal), name=name)] = name
+    if not tasks:
+        return found
     done, late = await asyncio.wait(tasks, timeout=BUDGET_S)
     for task in late:
         log.warning("feed of %s took longer than %g s: left out", tasks[task], BUDGET_S)
         task.add_done_callback(_forget)
         task.cancel()
-    shown: list[schemas.Card] = []
     for task in done:
         name = tasks[task]
         if task.exception() is not None:
             log.error("feed of %s failed", name, exc_info=task.exception())
             continue
+        found[name] = task.result()
+        if keeps and name != core_sources.SOURCE:
+            kept.put(name, principal, counted.get(name, ()), until, found[name])
+    return found
+
+
+async def cards(
+    registry: PluginRegistry, principal: Principal, language: str
+) -> list[schemas.Card]:
+    shown: list[schemas.Card] = []
+    for name, cards in (await _feeds(registry, principal)).items():
         try:
-            own = sorted((_card_out(name, c, language) for c in task.result()), key=_order)
+            own = sorted((_card_out(name, c, language) for c in cards), key=_order)
         except Exception:
             log.exception("feed of %s returned cards that cannot be shown", name)
             continue

@@ -1,4 +1,4 @@
-"""The two queries behind every home screen, in SQL (table names, placeholders and constants
+"""The queries behind every home screen, in SQL (table names, placeholders and constants
 are all that is formatted into it: every value is a parameter).
 
 ``GET /mobile/v1/home`` is the app's most frequent request; building these queries through the
@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from core.alerts.models import Alert, AlertStatus, Notification, Severity
+from core.feed import FeedStamp
 from core.identity.access import Principal
 from core.identity.models import Organization, Role
 
@@ -83,3 +84,26 @@ async def unread(principal: Principal) -> int:
     db = Notification._meta.db
     rows = await db.execute_query_dict(_unread_sql(db.capabilities.dialect), [principal.user_id])
     return int(rows[0]["unread"])
+
+
+@cache
+def _stamps_sql(dialect: str, organizations: int) -> str:
+    marks = ", ".join(_marks(dialect, 1, organizations + 1))
+    return (
+        f'SELECT "plugin", "scope", "stamp" FROM "{FeedStamp._meta.db_table}" '  # noqa: S608
+        f'WHERE "scope" IN ({marks})'
+    )
+
+
+async def stamps(organization_ids: frozenset[str]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Per plugin, how many of its rows were written in these organizations and in none
+    (``core.feed.watch``): unchanged counts mean unchanged rows."""
+    db = FeedStamp._meta.db
+    scopes = [*sorted(organization_ids), ""]
+    rows = await db.execute_query_dict(
+        _stamps_sql(db.capabilities.dialect, len(scopes) - 1), scopes
+    )
+    found: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        found.setdefault(row["plugin"], []).append((row["scope"], int(row["stamp"])))
+    return {plugin: tuple(sorted(counts)) for plugin, counts in found.items()}

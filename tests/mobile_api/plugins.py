@@ -43,6 +43,26 @@ async def chatty_feed(ctx: PluginContext, principal: Principal) -> list[Card]:
     ]
 
 
+ASKED: dict[str, int] = {}
+"""How many times the counting feed was asked for each user."""
+
+
+async def counting_feed(ctx: PluginContext, principal: Principal) -> list[Card]:
+    ASKED[principal.user_id] = ASKED.get(principal.user_id, 0) + 1
+    return [
+        Card(
+            id="asked",
+            type="asked",
+            priority=1,
+            title=_("Tip {number}", number=ASKED[principal.user_id]),
+            body="",
+            created_at=ctx.clock.now(),
+            target_kind="counting.asked",
+            target_id=principal.user_id,
+        )
+    ]
+
+
 SYNC_CALLS: list[datetime | None] = []
 """The ``since`` of every call to the flaky sync, in order."""
 FAIL_NEXT: list[bool] = []
@@ -60,6 +80,7 @@ async def flaky_sync(
 slow = Plugin(name="slow", version="0.1", title="Slow feed", feed=slow_feed)
 broken = Plugin(name="broken", version="0.1", title="Broken feed", feed=broken_feed)
 chatty = Plugin(name="chatty", version="0.1", title="Chatty feed", feed=chatty_feed)
+counting = Plugin(name="counting", version="0.1", title="Counting feed", feed=counting_feed)
 flaky = Plugin(name="flaky", version="0.1", title="Flaky sync", sync=flaky_sync)
 
 
