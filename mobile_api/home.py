@@ -6,11 +6,11 @@ concurrently; a source that has not answered within ``BUDGET_S`` is left out of 
 Each source shows at most ``CARDS_PER_SOURCE`` cards (its own best), the screen at most
 ``MAX_CARDS``, ordered by priority, then newest first.
 
-A member's cards from a plugin are kept (``CardStore``) and shown again while the plugin's
-rows in the member's organizations, and its rows of no organization, are unwritten (the
-database counts the writes, ``core.feed.watch``), until the member's next midnight, and for
-at most ``KEEP_CARDS``. Advisors and admins see across organizations: their cards are always
-asked for. Core's own cards (open alerts) are always read afresh; they cost one query.
+A person's cards from a plugin are kept (``CardStore``) and shown again while none of the
+plugin's rows they may see was written (the database counts the writes, ``core.feed.watch``:
+in a member's organizations and in none; in the whole city for advisors and admins), until
+their next midnight, and for at most ``KEEP_CARDS``. Core's own cards (open alerts) are read
+afresh at every opening; they cost one query.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ import msgspec
 from core.feed import Card
 from core.i18n import as_text
 from core.identity.access import Principal
-from core.identity.models import Role
 from core.plugin import PluginContext
 from core.registry import PluginRegistry
 from mobile_api import core_sources, hot, schemas
@@ -42,11 +41,11 @@ CARDS_PER_SOURCE = 10
 MAX_CARDS = 50
 
 KEEP_CARDS = timedelta(minutes=5)
-"""The longest a member's cards from a plugin are shown again without asking it: how late the
+"""The longest a person's cards from a plugin are shown again without asking it: how late the
 screen may show what a feed reads outside its plugin's rows (readings, names) or what only
 the passing of time changes (a consultation becoming due within the day)."""
 KEPT_CARD_LISTS = 100_000
-"""Card lists kept per server process (one per member and plugin), the least recently shown
+"""Card lists kept per server process (one per person and plugin), the least recently shown
 dropped first."""
 
 Feed = Callable[[PluginContext, Principal], Awaitable[Sequence[Card]]]
@@ -61,7 +60,7 @@ class _Kept:
 
 
 class CardStore:
-    """The card lists of members' last openings, each with the write counts it was made at."""
+    """The card lists of people's last openings, each with the write counts it was made at."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -152,8 +151,7 @@ def _forget(task: asyncio.Task[Any]) -> None:
 async def _feeds(registry: PluginRegistry, principal: Principal) -> dict[str, Sequence[Card]]:
     """Each source's cards, kept ones where they are still true, the others asked for."""
     kept = store(registry)
-    keeps = principal.role is Role.MEMBER
-    counted = await hot.stamps(principal.organization_ids) if keeps else {}
+    counted = await hot.stamps(principal)
     now = registry.services.clock.now()
     until = min(
         now + KEEP_CARDS,
@@ -163,7 +161,7 @@ async def _feeds(registry: PluginRegistry, principal: Principal) -> dict[str, Se
     found: dict[str, Sequence[Card]] = {}
     tasks: dict[asyncio.Task[Sequence[Card]], str] = {}
     for name, feed, ctx in sources(registry):
-        cards = kept.get(name, principal, counted.get(name, ()), now) if keeps else None
+        cards = kept.get(name, principal, counted.get(name, ()), now)
         if cards is not None:
             found[name] = cards
         else:
@@ -181,7 +179,7 @@ async def _feeds(registry: PluginRegistry, principal: Principal) -> dict[str, Se
             log.error("feed of %s failed", name, exc_info=task.exception())
             continue
         found[name] = task.result()
-        if keeps and name != core_sources.SOURCE:
+        if name != core_sources.SOURCE:
             kept.put(name, principal, counted.get(name, ()), until, found[name])
     return found
 

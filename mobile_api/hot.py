@@ -87,22 +87,28 @@ async def unread(principal: Principal) -> int:
 
 
 @cache
-def _stamps_sql(dialect: str, organizations: int) -> str:
+def _stamps_sql(dialect: str, organizations: int | None) -> str:
+    table = FeedStamp._meta.db_table
+    if organizations is None:
+        return (
+            f'SELECT "plugin", \'\' AS "scope", sum("stamp") AS "stamp" '  # noqa: S608
+            f'FROM "{table}" GROUP BY "plugin"'
+        )
     marks = ", ".join(_marks(dialect, 1, organizations + 1))
-    return (
-        f'SELECT "plugin", "scope", "stamp" FROM "{FeedStamp._meta.db_table}" '  # noqa: S608
-        f'WHERE "scope" IN ({marks})'
-    )
+    return f'SELECT "plugin", "scope", "stamp" FROM "{table}" WHERE "scope" IN ({marks})'  # noqa: S608
 
 
-async def stamps(organization_ids: frozenset[str]) -> dict[str, tuple[tuple[str, int], ...]]:
-    """Per plugin, how many of its rows were written in these organizations and in none
-    (``core.feed.watch``): unchanged counts mean unchanged rows."""
+async def stamps(principal: Principal) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Per plugin, how many of its rows were written (``core.feed.watch``) where the caller's
+    cards come from: a member's organizations and no organization; the whole city for
+    advisors and admins, who see across organizations. Unchanged counts, unchanged rows."""
     db = FeedStamp._meta.db
-    scopes = [*sorted(organization_ids), ""]
-    rows = await db.execute_query_dict(
-        _stamps_sql(db.capabilities.dialect, len(scopes) - 1), scopes
-    )
+    dialect = db.capabilities.dialect
+    if principal.role is Role.MEMBER:
+        scopes = [*sorted(principal.organization_ids), ""]
+        rows = await db.execute_query_dict(_stamps_sql(dialect, len(scopes) - 1), scopes)
+    else:
+        rows = await db.execute_query_dict(_stamps_sql(dialect, None))
     found: dict[str, list[tuple[str, int]]] = {}
     for row in rows:
         found.setdefault(row["plugin"], []).append((row["scope"], int(row["stamp"])))
