@@ -141,8 +141,7 @@ async def test_published_jobs_predictors_and_device_kinds_carry_the_name(
         assert all(item.startswith(f"{name}.") for item in published[key])
     assert all(k["kind"].startswith(f"{name}.") for k in published["device_kinds"])
     assert [k["subject_kind"] for k in published["device_kinds"]] == [
-        f"{name}.{kind.subject_kind}" if kind.subject_kind else None
-        for kind in plugin.device_kinds
+        f"{name}.{kind.subject_kind}" if kind.subject_kind else None for kind in plugin.device_kinds
     ]
 
 

@@ -92,5 +92,3 @@ async def buoys_by_station(station_ids: Iterable[Any]) -> dict[str, list[Device]
 
 def not_in_future(ctx: PluginContext, moment: datetime) -> bool:
     return moment <= ctx.clock.now() + timedelta(minutes=5)
-
-
