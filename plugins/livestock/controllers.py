@@ -37,7 +37,7 @@ def _moment(value: str | None, parameter: str, ctx: Context) -> datetime | None:
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day, time(), tzinfo=services.settings_of(ctx).zone)
+            return datetime.combine(day, time(), tzinfo=ctx.city_zone)
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise Invalid.parameter(parameter, "a date (YYYY-MM-DD) or an RFC 3339 time") from None
@@ -227,7 +227,7 @@ async def breeding_calendar(
 ) -> schemas.Calendar:
     """Heats expected a cycle (21 days) after the last, pregnancy checks due 30-40 days after
     an insemination, calvings expected 283 days after the confirmed one."""
-    today = services.local_day(services.settings_of(ctx), ctx.clock.now())
+    today = services.local_day(ctx, ctx.clock.now())
     first = _day(start, "from") or today
     last = _day(end, "to") or first + timedelta(days=30)
     if first > last:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from plugins.livestock.models import AnimalStatus, EventKind, Housing, Sex
@@ -67,15 +67,16 @@ def _days(now: datetime, then: datetime) -> int:
     return (now - then) // timedelta(days=1)
 
 
-def local_date(moment: datetime, settings: LivestockSettings) -> date:
-    """The farm's calendar day of a moment (setting ``local_timezone``)."""
-    return moment.astimezone(settings.zone).date()
+def local_date(moment: datetime, zone: tzinfo) -> date:
+    """The farm's calendar day of a moment (the city's time zone)."""
+    return moment.astimezone(zone).date()
 
 
 def reproductive_state(
     events: Iterable[EventFact],
     now: datetime,
     settings: LivestockSettings,
+    zone: tzinfo,
     *,
     detected_heats: Iterable[datetime] = (),
     status: AnimalStatus = AnimalStatus.ACTIVE,
@@ -101,7 +102,7 @@ def reproductive_state(
 
     expected = None
     if conception is not None:
-        expected = local_date(conception + timedelta(days=settings.gestation_days), settings)
+        expected = local_date(conception + timedelta(days=settings.gestation_days), zone)
     if status is not AnimalStatus.ACTIVE:
         state = State.INACTIVE
     elif pregnant:
@@ -160,7 +161,9 @@ def estrus_suppressed(
     return None
 
 
-def calving_watched(state: ReproState, today: date, settings: LivestockSettings) -> bool:
+def calving_watched(
+    state: ReproState, today: date, settings: LivestockSettings, zone: tzinfo
+) -> bool:
     """Whether the calving predictor looks at this animal: pregnant and due within the watch
     days (or overdue), or with no insemination on record since her last calving long ago."""
     if state.state is State.INACTIVE:
@@ -168,15 +171,13 @@ def calving_watched(state: ReproState, today: date, settings: LivestockSettings)
     if state.expected_calving is not None:
         return (state.expected_calving - today).days <= settings.calving_watch_days
     if state.last_insemination is not None:
-        expected = local_date(state.last_insemination, settings) + timedelta(
+        expected = local_date(state.last_insemination, zone) + timedelta(
             days=settings.gestation_days
         )
         return (expected - today).days <= settings.calving_watch_days
     if state.last_calving is not None:
         # Calved recently and not inseminated since: she cannot be about to calve.
-        return (
-            today - local_date(state.last_calving, settings)
-        ).days > settings.gestation_days - 30
+        return (today - local_date(state.last_calving, zone)).days > settings.gestation_days - 30
     return True
 
 
@@ -204,7 +205,9 @@ class CalendarEntry:
     until: date | None = None
 
 
-def calendar(state: ReproState, settings: LivestockSettings) -> Sequence[CalendarEntry]:
+def calendar(
+    state: ReproState, settings: LivestockSettings, zone: tzinfo
+) -> Sequence[CalendarEntry]:
     """What the breeding calendar expects for one animal: the next heat a cycle after the
     last (when not pregnant), the pregnancy check 30-40 days after an unconfirmed
     insemination, the calving from the confirmed one."""
@@ -213,9 +216,9 @@ def calendar(state: ReproState, settings: LivestockSettings) -> Sequence[Calenda
         return entries
     if not state.pregnant and state.last_heat is not None:
         next_heat = state.last_heat + timedelta(days=settings.cycle_days)
-        entries.append(CalendarEntry(local_date(next_heat, settings), "expected_heat"))
+        entries.append(CalendarEntry(local_date(next_heat, zone), "expected_heat"))
     if state.state is State.INSEMINATED and state.last_insemination is not None:
-        start = local_date(state.last_insemination, settings)
+        start = local_date(state.last_insemination, zone)
         entries.append(
             CalendarEntry(
                 start + timedelta(days=settings.pregnancy_check_from_days),

@@ -8,7 +8,7 @@
   after the last, pregnancy checks 30-40 days after insemination, calvings due in 7 days.
 
 The mornings are fixed in Asia/Tokyo (a trigger is declared before settings are read);
-within the jobs, days are the farms' local days (setting ``local_timezone``).
+within the jobs, days are the farms' local days (the city's time zone).
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ async def score(ctx: PluginContext, due: datetime) -> None:
 async def herd_summary(ctx: PluginContext, due: datetime) -> None:
     """Count each farm's herd for the local day of ``due``; tell its members once."""
     due = _now(ctx, due)
-    settings = services.settings_of(ctx)
-    today = services.local_day(settings, due)
-    midnight = services.local_midnight(settings, today)
+    today = services.local_day(ctx, due)
+    midnight = services.local_midnight(ctx, today)
     overview = await services.herd_overview(ctx, None, None, now=due)
     heats = await services.heat_counts(midnight - timedelta(days=1), midnight)
     for farm in overview.organizations:
@@ -78,11 +77,11 @@ async def breeding_reminders(ctx: PluginContext, due: datetime) -> None:
     each reminder is sent once, whenever the job runs."""
     due = _now(ctx, due)
     settings = services.settings_of(ctx)
-    today = services.local_day(settings, due)
+    today = services.local_day(ctx, due)
     for farm in await services.farms_with_animals():
         animals = await services.active_animals_of(str(farm.id))
         wanted = []
-        for animal, entry in await services.calendar_items(settings, animals, due):
+        for animal, entry in await services.calendar_items(ctx, animals, due):
             days = (entry.day - today).days
             if (
                 (entry.kind == "expected_heat" and -1 <= days <= 0)

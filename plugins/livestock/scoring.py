@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import numpy as np
@@ -65,8 +65,8 @@ def threshold(ctx: PluginContext, name: str, override: float | None, key: str) -
     return float(recorded)
 
 
-def local(settings: LivestockSettings, moment: datetime) -> str:
-    return moment.astimezone(settings.zone).strftime("%m/%d %H:%M")
+def local(zone: tzinfo, moment: datetime) -> str:
+    return moment.astimezone(zone).strftime("%m/%d %H:%M")
 
 
 def _current(values: np.ndarray) -> np.ndarray:
@@ -119,6 +119,7 @@ async def score(
             inputs.facts.get(str(a.id), []),
             due,
             settings,
+            ctx.city_zone,
             detected_heats=inputs.heats.get(str(a.id), []),
         )
         for a in inputs.animals
@@ -257,9 +258,9 @@ class _Run:
             body=_(
                 "{animal} came into heat around {onset}. Inseminate between {start} and {end}.",
                 animal=who,
-                onset=local(self.settings, onset),
-                start=local(self.settings, start),
-                end=local(self.settings, end),
+                onset=local(self.ctx.city_zone, onset),
+                start=local(self.ctx.city_zone, start),
+                end=local(self.ctx.city_zone, end),
             ),
             subject=services.subject(animal),
             model_version=version,
@@ -280,11 +281,13 @@ class _Run:
 
     async def calving(self) -> None:
         clock = time.perf_counter()
-        today = services.local_day(self.settings, self.now)
+        today = services.local_day(self.ctx, self.now)
         watched = [
             row
             for row in sorted(self.inputs.thermometers)
-            if herd.calving_watched(self.states[str(self.animals[row].id)], today, self.settings)
+            if herd.calving_watched(
+                self.states[str(self.animals[row].id)], today, self.settings, self.ctx.city_zone
+            )
             and self.animals[row].sex is Sex.FEMALE
         ]
         if not watched:

@@ -116,7 +116,7 @@ async def detected_heats(animal_ids: Iterable[Any], now: datetime) -> dict[str, 
 
 
 async def states_of(
-    settings: LivestockSettings, animals: Sequence[Animal], now: datetime
+    ctx: PluginContext, animals: Sequence[Animal], now: datetime
 ) -> dict[str, herd.ReproState]:
     ids = [a.id for a in animals]
     facts = await event_facts(ids)
@@ -125,7 +125,8 @@ async def states_of(
         str(a.id): herd.reproductive_state(
             facts.get(str(a.id), []),
             now,
-            settings,
+            settings_of(ctx),
+            ctx.city_zone,
             detected_heats=heats.get(str(a.id), []),
             status=AnimalStatus(a.status),
         )
@@ -199,7 +200,7 @@ def animal_out(
 async def animals_out(ctx: PluginContext, animals: Sequence[Animal]) -> list[schemas.Animal]:
     settings = settings_of(ctx)
     now = ctx.clock.now()
-    states = await states_of(settings, animals, now)
+    states = await states_of(ctx, animals, now)
     devices = await devices_of(a.id for a in animals)
     return [
         animal_out(settings, a, states[str(a.id)], devices.get(str(a.id), []), now) for a in animals
@@ -814,12 +815,12 @@ async def record_heat(
 # Breeding calendar, herd overview, performance
 
 
-def local_day(settings: LivestockSettings, moment: datetime) -> date:
-    return herd.local_date(moment, settings)
+def local_day(ctx: PluginContext, moment: datetime) -> date:
+    return herd.local_date(moment, ctx.city_zone)
 
 
-def local_midnight(settings: LivestockSettings, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=settings.zone).astimezone(UTC)
+def local_midnight(ctx: PluginContext, day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ctx.city_zone).astimezone(UTC)
 
 
 async def _visible_animals(
@@ -844,10 +845,10 @@ async def calendar(
 ) -> schemas.Calendar:
     settings = settings_of(ctx)
     animals = await _visible_animals(principal, organization_id)
-    states = await states_of(settings, animals, ctx.clock.now())
+    states = await states_of(ctx, animals, ctx.clock.now())
     items = []
     for animal in animals:
-        for entry in herd.calendar(states[str(animal.id)], settings):
+        for entry in herd.calendar(states[str(animal.id)], settings, ctx.city_zone):
             last = entry.until or entry.day
             if last >= start and entry.day <= end:
                 items.append(
@@ -864,10 +865,13 @@ async def calendar(
 
 
 async def calendar_items(
-    settings: LivestockSettings, animals: Sequence[Animal], now: datetime
+    ctx: PluginContext, animals: Sequence[Animal], now: datetime
 ) -> list[tuple[Animal, herd.CalendarEntry]]:
-    states = await states_of(settings, animals, now)
-    return [(a, e) for a in animals for e in herd.calendar(states[str(a.id)], settings)]
+    states = await states_of(ctx, animals, now)
+    settings = settings_of(ctx)
+    return [
+        (a, e) for a in animals for e in herd.calendar(states[str(a.id)], settings, ctx.city_zone)
+    ]
 
 
 async def _organizations(principal: Principal, organization_id: str | None) -> list[Organization]:
@@ -895,14 +899,14 @@ async def herd_overview(
     job)."""
     settings = settings_of(ctx)
     now = now or ctx.clock.now()
-    today = local_day(settings, now)
+    today = local_day(ctx, now)
     if principal is None:
         organizations = await Organization.all().order_by("name")
     else:
         organizations = await _organizations(principal, organization_id)
     org_ids = [o.id for o in organizations]
     animals = await Animal.filter(organization_id__in=org_ids, status=AnimalStatus.ACTIVE)
-    states = await states_of(settings, [a for a in animals if a.sex is Sex.FEMALE], now)
+    states = await states_of(ctx, [a for a in animals if a.sex is Sex.FEMALE], now)
     collared = set(
         await Device.filter(
             kind=COLLAR, subject_kind=SUBJECT, revoked_at__isnull=True, organization_id__in=org_ids
@@ -911,7 +915,7 @@ async def herd_overview(
     heats = Counter(
         str(o)
         for o in await Heat.filter(
-            organization_id__in=org_ids, detected_at__gte=local_midnight(settings, today)
+            organization_id__in=org_ids, detected_at__gte=local_midnight(ctx, today)
         ).values_list("organization_id", flat=True)
     )
     alerts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -1097,7 +1101,7 @@ async def due_calvings(
         .filter(status=AnimalStatus.ACTIVE, sex=Sex.FEMALE)
         .order_by("ear_tag")
     )
-    states = await states_of(settings, animals, ctx.clock.now())
+    states = await states_of(ctx, animals, ctx.clock.now())
     due = []
     for animal in animals:
         expected = states[str(animal.id)].expected_calving

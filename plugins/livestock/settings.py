@@ -7,7 +7,6 @@ where DOMAIN.md is silent the docstring says where the figure comes from.
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -76,21 +75,11 @@ class LivestockSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     herd_group_min: Annotated[int, msgspec.Meta(ge=2, le=1000)] = 5
     """Animals of a group are compared with their group when it has this many with collars,
     otherwise with the whole farm."""
-    local_timezone: str = "Asia/Tokyo"
-    """Time zone of the farms: alert texts give the insemination window in local time."""
     performance_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] = 90
     """Default period of GET /api/v1/livestock/performance."""
 
     def __post_init__(self) -> None:
-        try:
-            ZoneInfo(self.local_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"local_timezone: unknown time zone {self.local_timezone!r}") from None
         if self.insemination_window_end_hours <= self.insemination_window_start_hours:
             raise ValueError("insemination_window_end_hours must be after the start")
         if self.pregnancy_check_to_days < self.pregnancy_check_from_days:
             raise ValueError("pregnancy_check_to_days must not be before the from day")
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.local_timezone)
