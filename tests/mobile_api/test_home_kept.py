@@ -65,6 +65,7 @@ def _counting_alert(world: World, org: str, now: datetime) -> Alert:
 async def test_kept_cards_are_shown_again_without_asking_the_plugin(
     counted: Api, world: World, clock: FakeClock
 ) -> None:
+    clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=TOKYO))  # far from midnight
     first = await asked(counted, "farmer")
     assert await asked(counted, "farmer") == first
     assert await asked(counted, "farmer") == first
