@@ -2,7 +2,7 @@
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]
 
-The mobile facade keeps a member's cards between openings instead of asking every plugin
+The mobile facade keeps a person's cards between openings instead of asking every plugin
 again (``mobile_api/home.py``). It knows when they may have changed because the database
 tells it: ``watch`` puts a trigger on every table of every plugin, and on core's alerts, that
 counts each written row in ``FeedStamp`` under the row's organization (``""`` for rows that
@@ -54,7 +54,6 @@ class FeedStamp(Model):
         unique_together = (("scope", "plugin"),)
 
 
-STAMPS = "core_feedstamp"
 CORE_MODELS_READ = ("Alert",)
 """Core's models that plugins' cards may depend on; their rows name their plugin."""
 ROW_PLUGIN = ""
@@ -87,14 +86,14 @@ def watched_tables(apps: dict[str, dict[str, type[Model]]], core_app: str) -> li
     return sorted(found, key=lambda w: w.table)
 
 
-def _sqlite_triggers(watched: Watched) -> Iterable[str]:
+def _sqlite_triggers(watched: Watched, stamps: str) -> Iterable[str]:
     # Only names are formatted into these statements: tables, and plugin names (identifiers
     # the registry checked).
     def count(row: str) -> str:
         scope = f"coalesce({row}.\"organization_id\", '')" if watched.organized else "''"
         plugin = f'{row}."plugin"' if watched.plugin == ROW_PLUGIN else f"'{watched.plugin}'"
         return (
-            f'INSERT INTO "{STAMPS}" ("scope", "plugin", "stamp") VALUES ({scope}, {plugin}, 1) '  # noqa: S608
+            f'INSERT INTO "{stamps}" ("scope", "plugin", "stamp") VALUES ({scope}, {plugin}, 1) '  # noqa: S608
             'ON CONFLICT ("scope", "plugin") DO UPDATE SET "stamp" = "stamp" + 1;'
         )
 
@@ -107,7 +106,8 @@ def _sqlite_triggers(watched: Watched) -> Iterable[str]:
         )
 
 
-_POSTGRES_COUNT = f"""
+def _postgres_count(stamps: str) -> str:
+    return f"""
 CREATE OR REPLACE FUNCTION core_feed_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     written jsonb;
@@ -117,13 +117,13 @@ BEGIN
         CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END
     ] LOOP
         CONTINUE WHEN written IS NULL;
-        INSERT INTO "{STAMPS}" ("scope", "plugin", "stamp")
+        INSERT INTO "{stamps}" ("scope", "plugin", "stamp")
         VALUES (
             coalesce(written->>'organization_id', ''),
             coalesce(nullif(TG_ARGV[0], ''), written->>'plugin'),
             1
         )
-        ON CONFLICT ("scope", "plugin") DO UPDATE SET "stamp" = "{STAMPS}"."stamp" + 1;
+        ON CONFLICT ("scope", "plugin") DO UPDATE SET "stamp" = "{stamps}"."stamp" + 1;
     END LOOP;
     RETURN NULL;
 END
@@ -142,10 +142,11 @@ async def watch(client: BaseDBAsyncClient, watched: list[Watched]) -> None:
     """Install (again) the triggers that count writes: after every migration, since a table a
     migration rebuilt (SQLite alters that way) has lost its triggers, and a new plugin's
     tables have none yet."""
+    stamps = FeedStamp._meta.db_table
     if client.capabilities.dialect == "sqlite":
-        statements = [sql for table in watched for sql in _sqlite_triggers(table)]
+        statements = [sql for table in watched for sql in _sqlite_triggers(table, stamps)]
     else:
-        statements = [_POSTGRES_COUNT, *(_postgres_trigger(table) for table in watched)]
+        statements = [_postgres_count(stamps), *(_postgres_trigger(table) for table in watched)]
     async with in_transaction(client.connection_name) as connection:
         for sql in statements:
             await connection.execute_script(sql)
