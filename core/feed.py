@@ -107,35 +107,43 @@ def _sqlite_triggers(watched: Watched, stamps: str) -> Iterable[str]:
 
 
 def _postgres_count(stamps: str) -> str:
+    # A statement's rows are counted at once (transition tables), in the order of their
+    # organizations: a bulk write takes each count row's lock once, always in the same order.
     return f"""
 CREATE OR REPLACE FUNCTION core_feed_count() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    written jsonb;
+    written text := CASE TG_OP
+        WHEN 'INSERT' THEN 'SELECT to_jsonb(n) AS r FROM new_rows n'
+        WHEN 'DELETE' THEN 'SELECT to_jsonb(o) AS r FROM old_rows o'
+        ELSE 'SELECT to_jsonb(o) AS r FROM old_rows o UNION ALL SELECT to_jsonb(n) FROM new_rows n'
+    END;
 BEGIN
-    FOREACH written IN ARRAY ARRAY[
-        CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
-        CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END
-    ] LOOP
-        CONTINUE WHEN written IS NULL;
-        INSERT INTO "{stamps}" ("scope", "plugin", "stamp")
-        VALUES (
-            coalesce(written->>'organization_id', ''),
-            coalesce(nullif(TG_ARGV[0], ''), written->>'plugin'),
-            1
-        )
-        ON CONFLICT ("scope", "plugin") DO UPDATE SET "stamp" = "{stamps}"."stamp" + 1;
-    END LOOP;
+    EXECUTE format($count$
+        INSERT INTO "{stamps}" AS counted ("scope", "plugin", "stamp")
+        SELECT coalesce(r->>'organization_id', ''), coalesce(nullif($1, ''), r->>'plugin'),
+               count(*)
+        FROM (%s) AS written
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+        ON CONFLICT ("scope", "plugin") DO UPDATE SET "stamp" = counted."stamp" + excluded."stamp"
+    $count$, written) USING TG_ARGV[0];
     RETURN NULL;
 END
 $$
 """  # noqa: S608  (names of tables and plugins only: identifiers the registry checked)
 
 
-def _postgres_trigger(watched: Watched) -> str:
-    return (
-        f'CREATE OR REPLACE TRIGGER "core_feed_count" AFTER INSERT OR UPDATE OR DELETE '
-        f"ON \"{watched.table}\" FOR EACH ROW EXECUTE FUNCTION core_feed_count('{watched.plugin}')"
-    )
+def _postgres_triggers(watched: Watched) -> Iterable[str]:
+    for operation, tables in (
+        ("INSERT", "NEW TABLE AS new_rows"),
+        ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+        ("DELETE", "OLD TABLE AS old_rows"),
+    ):
+        yield (
+            f'CREATE OR REPLACE TRIGGER "core_feed_{operation.lower()}" AFTER {operation} '
+            f'ON "{watched.table}" REFERENCING {tables} FOR EACH STATEMENT '
+            f"EXECUTE FUNCTION core_feed_count('{watched.plugin}')"
+        )
 
 
 async def watch(client: BaseDBAsyncClient, watched: list[Watched]) -> None:
@@ -146,7 +154,8 @@ async def watch(client: BaseDBAsyncClient, watched: list[Watched]) -> None:
     if client.capabilities.dialect == "sqlite":
         statements = [sql for table in watched for sql in _sqlite_triggers(table, stamps)]
     else:
-        statements = [_postgres_count(stamps), *(_postgres_trigger(table) for table in watched)]
+        statements = [_postgres_count(stamps)]
+        statements += [sql for table in watched for sql in _postgres_triggers(table)]
     async with in_transaction(client.connection_name) as connection:
         for sql in statements:
             await connection.execute_script(sql)
