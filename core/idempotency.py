@@ -315,7 +315,8 @@ class Idempotency(ASGIMiddleware):
             finished = self._finished.get(ident)
             if finished is not None:
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(finished.wait(), timeout=deadline - loop.time())
+                    async with asyncio.timeout_at(deadline):
+                        await finished.wait()
             else:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.2)

@@ -154,7 +154,8 @@ async def changes(
     async def ask(name: str, sync: Sync, ctx: PluginContext) -> Mapping[str, Changes]:
         mark = marks.get(name)
         since = mark - OVERLAP if mark is not None else None
-        return await asyncio.wait_for(sync(ctx, principal, since), SOURCE_TIMEOUT_S)
+        async with asyncio.timeout(SOURCE_TIMEOUT_S):
+            return await sync(ctx, principal, since)
 
     found = sources(registry)
     answers = await asyncio.gather(

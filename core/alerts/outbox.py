@@ -67,8 +67,11 @@ class PushDispatcher:
 
     async def run_forever(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for loses a cancellation that
+            # arrives as the wait ends, and shutdown would then wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+                async with asyncio.timeout(self.poll_s):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 while await self.deliver_due() == BATCH:
