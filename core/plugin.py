@@ -11,7 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeAlias
 from zoneinfo import ZoneInfo
 
@@ -181,6 +181,18 @@ class Services:
     alert_service: AlertService
     notifications: Notifier
     events: EventBus
+
+    def local_day(self, moment: datetime) -> date:
+        """The city's calendar day of ``moment``."""
+        return moment.astimezone(self.city_zone).date()
+
+    def today(self) -> date:
+        """The city's calendar day now, by the app's clock."""
+        return self.local_day(self.clock.now())
+
+    def day_start(self, day: date) -> datetime:
+        """The moment the city's ``day`` begins."""
+        return datetime.combine(day, time(), tzinfo=self.city_zone)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -161,7 +161,8 @@ async def _feeds(registry: PluginRegistry, principal: Principal) -> dict[str, Se
     found: dict[str, Sequence[Card]] = {}
     tasks: dict[asyncio.Task[Sequence[Card]], str] = {}
     for name, feed, ctx in sources(registry):
-        cards = kept.get(name, principal, counted.get(name, ()), now)
+        fresh = name == core_sources.SOURCE  # one query: read at every opening
+        cards = None if fresh else kept.get(name, principal, counted.get(name, ()), now)
         if cards is not None:
             found[name] = cards
         else:

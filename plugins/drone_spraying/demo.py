@@ -338,7 +338,7 @@ async def seed(ctx: PluginContext, city: DemoCity) -> None:
         await services.expiry_watch(ctx, ctx.clock.now())
         return
     zone = ctx.city_zone
-    today = services.today(ctx)
+    today = ctx.today()
     pesticides = {}
     listed = await services.list_pesticides(None, 200)
     for item in listed.items:

@@ -30,7 +30,7 @@ INSPECTION_PRIORITY = 30
 
 
 async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
-    today = services.today(ctx)
+    today = ctx.today()
     cards: list[Card] = []
     for season in await services.seasons_with_interval_ending(ctx, principal):
         day = season.earliest_harvest_date

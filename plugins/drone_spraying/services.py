@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -57,18 +57,6 @@ FUTURE_SLACK = timedelta(minutes=5)
 
 def settings_of(ctx: PluginContext) -> DroneSprayingSettings:
     return ctx.settings  # type: ignore[no-any-return]
-
-
-def local_day(ctx: PluginContext, moment: datetime) -> date:
-    return moment.astimezone(ctx.city_zone).date()
-
-
-def today(ctx: PluginContext) -> date:
-    return local_day(ctx, ctx.clock.now())
-
-
-def day_start(ctx: PluginContext, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=ctx.city_zone)
 
 
 def _json(value: Any) -> Any:
@@ -483,7 +471,7 @@ async def watch_operator(ctx: PluginContext, row: Operator) -> bool:
     card, not an alert: see feed.py.)"""
     subject = operator_subject(row)
     expires = row.licence_expires
-    if expires is not None and expires < today(ctx):
+    if expires is not None and expires < ctx.today():
         await ctx.alerts.raise_(
             organization_id=str(row.organization_id),
             type="licence_expired",
@@ -512,7 +500,7 @@ async def watch_drone(ctx: PluginContext, row: Drone) -> bool:
     it once inspected. (Due soon: a home card.)"""
     subject = drone_subject(row)
     due = inspection_due(settings_of(ctx), row)
-    if due is not None and due < today(ctx):
+    if due is not None and due < ctx.today():
         await ctx.alerts.raise_(
             organization_id=str(row.organization_id),
             type="inspection_overdue",
@@ -752,8 +740,8 @@ async def _prepare(
     drone = await _same_org(Drone.all(), draft.drone_id, principal, "/drone_id", org_id)
     operator = await _same_org(Operator.all(), draft.operator_id, principal, "/operator_id", org_id)
     area = draft.area_m2 if draft.area_m2 is not None else field.area_m2
-    spray_day = local_day(ctx, ended)
-    flight_day = local_day(ctx, started)
+    spray_day = ctx.local_day(ended)
+    flight_day = ctx.local_day(started)
     crop = season.crop
 
     lines: list[dict[str, Any]] = []
@@ -1474,7 +1462,7 @@ async def create_preflight_check(
         organization_id=drone.organization_id,
         drone=drone,
         operator=operator,
-        checked_on=data.checked_on or today(ctx),
+        checked_on=data.checked_on or ctx.today(),
         items=dict(data.items),
         passed=all(data.items.values()),
         notes=data.notes,
@@ -1512,8 +1500,8 @@ async def record_book(
 ) -> schemas.RecordBook:
     """The farm's spraying record for a year: one row per product of every flown spraying."""
     organization = await readable_organization(principal, organization_id)
-    year = year or today(ctx).year
-    start, end = day_start(ctx, date(year, 1, 1)), day_start(ctx, date(year + 1, 1, 1))
+    year = year or ctx.today().year
+    start, end = ctx.day_start(date(year, 1, 1)), ctx.day_start(date(year + 1, 1, 1))
     queryset = SprayRecord.filter(
         organization=organization,
         status=SprayStatus.DONE,
@@ -1528,7 +1516,7 @@ async def record_book(
         for line in record.products:
             rows.append(
                 schemas.RecordBookRow(
-                    date=local_day(ctx, record.started_at),
+                    date=ctx.local_day(record.started_at),
                     started_at=record.started_at,
                     ended_at=record.ended_at,
                     field=record.field.name,
@@ -1575,7 +1563,7 @@ async def notice_items(
 ) -> tuple[Organization, list[NoticeItem]]:
     """The sprayings of one day that neighbours are told about."""
     organization = await readable_organization(principal, organization_id)
-    start = day_start(ctx, day)
+    start = ctx.day_start(day)
     records = (
         await SprayRecord.filter(
             organization=organization,
@@ -1609,14 +1597,14 @@ async def notice_items(
 
 def _month(ctx: PluginContext, month: str | None) -> tuple[str, datetime, datetime]:
     if month is None:
-        first = today(ctx).replace(day=1)
+        first = ctx.today().replace(day=1)
     else:
         try:
             first = datetime.strptime(month, "%Y-%m").date()
         except ValueError:
             raise Invalid.parameter("month", _("a month as YYYY-MM")) from None
     following = (first + timedelta(days=32)).replace(day=1)
-    return first.strftime("%Y-%m"), day_start(ctx, first), day_start(ctx, following)
+    return first.strftime("%Y-%m"), ctx.day_start(first), ctx.day_start(following)
 
 
 async def city_summary(ctx: PluginContext, month: str | None) -> schemas.CitySummary:
@@ -1663,7 +1651,7 @@ async def sprayed_area_ha(start: datetime, end: datetime) -> int:
 async def interval_reminders(ctx: PluginContext, due: datetime) -> None:
     """The ``interval_reminders`` job: tell a farm's members on the day a season's
     pre-harvest interval ends (or on the next run, up to three days late). Once per date."""
-    day = local_day(ctx, due)
+    day = ctx.local_day(due)
     seasons = await Season.filter(
         earliest_harvest_date__lte=day, earliest_harvest_date__gte=day - timedelta(days=3)
     ).prefetch_related("field")
@@ -1701,7 +1689,7 @@ async def interval_reminders(ctx: PluginContext, due: datetime) -> None:
 
 
 async def seasons_with_interval_ending(ctx: PluginContext, principal: Principal) -> list[Season]:
-    first = today(ctx)
+    first = ctx.today()
     last = first + timedelta(days=settings_of(ctx).interval_card_days)
     return (
         await tenancy.scope(
@@ -1716,7 +1704,7 @@ async def seasons_with_interval_ending(ctx: PluginContext, principal: Principal)
 async def operators_expiring(ctx: PluginContext, principal: Principal) -> list[Operator]:
     """Licences that end within the warning days but have not ended yet (ended ones have
     an alert)."""
-    first = today(ctx)
+    first = ctx.today()
     last = first + timedelta(days=settings_of(ctx).licence_warning_days)
     expiring = Operator.filter(licence_expires__gte=first, licence_expires__lte=last)
     return await tenancy.scope(expiring, principal).order_by("licence_expires")
@@ -1725,7 +1713,7 @@ async def operators_expiring(ctx: PluginContext, principal: Principal) -> list[O
 async def drones_due(ctx: PluginContext, principal: Principal) -> list[Drone]:
     """Drones whose inspection is due within the warning days, not overdue yet (overdue
     ones have an alert)."""
-    first = today(ctx)
+    first = ctx.today()
     last = first + timedelta(days=settings_of(ctx).inspection_warning_days)
     drones = await tenancy.scope(Drone.all(), principal)
     return [

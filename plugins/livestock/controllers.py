@@ -227,7 +227,7 @@ async def breeding_calendar(
 ) -> schemas.Calendar:
     """Heats expected a cycle (21 days) after the last, pregnancy checks due 30-40 days after
     an insemination, calvings expected 283 days after the confirmed one."""
-    today = services.local_day(ctx, ctx.clock.now())
+    today = ctx.local_day(ctx.clock.now())
     first = _day(start, "from") or today
     last = _day(end, "to") or first + timedelta(days=30)
     if first > last:

@@ -39,8 +39,8 @@ async def score(ctx: PluginContext, due: datetime) -> None:
 async def herd_summary(ctx: PluginContext, due: datetime) -> None:
     """Count each farm's herd for the local day of ``due``; tell its members once."""
     due = _now(ctx, due)
-    today = services.local_day(ctx, due)
-    midnight = services.local_midnight(ctx, today)
+    today = ctx.local_day(due)
+    midnight = ctx.day_start(today)
     overview = await services.herd_overview(ctx, None, None, now=due)
     heats = await services.heat_counts(midnight - timedelta(days=1), midnight)
     for farm in overview.organizations:
@@ -77,7 +77,7 @@ async def breeding_reminders(ctx: PluginContext, due: datetime) -> None:
     each reminder is sent once, whenever the job runs."""
     due = _now(ctx, due)
     settings = services.settings_of(ctx)
-    today = services.local_day(ctx, due)
+    today = ctx.local_day(due)
     for farm in await services.farms_with_animals():
         animals = await services.active_animals_of(str(farm.id))
         wanted = []

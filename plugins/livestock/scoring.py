@@ -281,7 +281,7 @@ class _Run:
 
     async def calving(self) -> None:
         clock = time.perf_counter()
-        today = services.local_day(self.ctx, self.now)
+        today = self.ctx.local_day(self.now)
         watched = [
             row
             for row in sorted(self.inputs.thermometers)

@@ -815,14 +815,6 @@ async def record_heat(
 # Breeding calendar, herd overview, performance
 
 
-def local_day(ctx: PluginContext, moment: datetime) -> date:
-    return herd.local_date(moment, ctx.city_zone)
-
-
-def local_midnight(ctx: PluginContext, day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=ctx.city_zone).astimezone(UTC)
-
-
 async def _visible_animals(
     principal: Principal, organization_id: str | None, active: bool = True
 ) -> list[Animal]:
@@ -899,7 +891,7 @@ async def herd_overview(
     job)."""
     settings = settings_of(ctx)
     now = now or ctx.clock.now()
-    today = local_day(ctx, now)
+    today = ctx.local_day(now)
     if principal is None:
         organizations = await Organization.all().order_by("name")
     else:
@@ -915,7 +907,7 @@ async def herd_overview(
     heats = Counter(
         str(o)
         for o in await Heat.filter(
-            organization_id__in=org_ids, detected_at__gte=local_midnight(ctx, today)
+            organization_id__in=org_ids, detected_at__gte=ctx.day_start(today)
         ).values_list("organization_id", flat=True)
     )
     alerts: dict[str, Counter[str]] = defaultdict(Counter)

@@ -50,7 +50,7 @@ async def feed(ctx: PluginContext, principal: Principal) -> list[Card]:
         names = ", ".join(t.name for t in missed[:MISSED_NAMES])
         if len(missed) > MISSED_NAMES:
             names = _("{names} and {more} more", names=names, more=len(missed) - MISSED_NAMES)
-        day = services.today(ctx)
+        day = ctx.today()
         cards.append(
             Card(
                 id=f"missed:{day.isoformat()}",

@@ -96,10 +96,6 @@ def local_time(ctx: PluginContext, moment: datetime, fmt: str = "%H:%M") -> str:
     return moment.astimezone(ctx.city_zone).strftime(fmt)
 
 
-def today(ctx: PluginContext) -> date:
-    return ctx.clock.now().astimezone(ctx.city_zone).date()
-
-
 def trap_subject(trap: Trap) -> Subject:
     return Subject(TRAP_SUBJECT, str(trap.id), trap.name)
 
@@ -181,7 +177,7 @@ def trap_out(trap: Trap, sensors: list[schemas.Sensor], status: DayStatus | None
 async def traps_out(ctx: PluginContext, traps: Sequence[Trap]) -> list[schemas.Trap]:
     now = ctx.clock.now()
     sensors = await sensors_of(traps, now)
-    day = today(ctx)
+    day = ctx.today()
     records = await records_for(ctx, traps, day, day, now)
     return [
         trap_out(
@@ -275,7 +271,7 @@ async def create_trap(
         updated_at=now,
     )
     if data.state is TrapState.ARMED:
-        _check_can_arm(trap, today(ctx))
+        _check_can_arm(trap, ctx.today())
     async with in_transaction():
         await trap.save()
         await TrapEvent.create(
@@ -339,7 +335,7 @@ async def update_trap(
     if state is TrapState.SPRUNG and trap.state is not TrapState.SPRUNG:
         raise Invalid.field("/state", _("only its sensor springs a trap"))
     if state is TrapState.ARMED and trap.state is not TrapState.ARMED:
-        _check_can_arm(trap, today(ctx))
+        _check_can_arm(trap, ctx.today())
     now = ctx.clock.now()
     trap.updated_at = now
     changes["updated_at"] = now
@@ -427,7 +423,7 @@ async def reset_trap(
     if data.state not in (TrapState.ARMED, TrapState.DISARMED):
         raise Invalid.field("/state", _("a reset trap is armed or disarmed"))
     if data.state is TrapState.ARMED:
-        _check_can_arm(trap, today(ctx))
+        _check_can_arm(trap, ctx.today())
     async with in_transaction():
         await _change_state(ctx, trap, data.state, principal.user_id, ctx.clock.now(), data.note)
     return await one_trap_out(ctx, trap)
@@ -470,7 +466,7 @@ async def check_permit(ctx: PluginContext, trap: Trap) -> None:
     """Warn once per permit when it is about to expire, and once when it has expired."""
     if trap.state is TrapState.REMOVED:
         return
-    day = today(ctx)
+    day = ctx.today()
     until = trap.permit_valid_until.isoformat()
     subject = trap_subject(trap)
     organization_id = str(trap.organization_id)
@@ -546,7 +542,7 @@ async def check_permit(ctx: PluginContext, trap: Trap) -> None:
 
 
 async def check_permits(ctx: PluginContext) -> int:
-    day = today(ctx)
+    day = ctx.today()
     horizon = day + timedelta(days=ctx.settings.permit_warning_days)
     due = await Trap.filter(permit_valid_until__lte=horizon).exclude(state=TrapState.REMOVED)
     for trap in due:
@@ -1284,7 +1280,7 @@ async def records_for(
 
 def parse_month(ctx: PluginContext, month: str | None) -> tuple[str, date, date]:
     if month is None:
-        current = today(ctx)
+        current = ctx.today()
         first = current.replace(day=1)
     else:
         try:
@@ -1514,7 +1510,7 @@ async def remind(ctx: PluginContext, due: datetime) -> int:
     """At ``reminder_hour`` in each owner's time zone, tell owners which of their traps are
     still ``missed`` today; once per owner, organization and day."""
     now = ctx.clock.now()
-    day = today(ctx)
+    day = ctx.today()
     traps = await Trap.exclude(state=TrapState.REMOVED).prefetch_related("owner")
     records = await records_for(ctx, traps, day, day, now)
     due_for: dict[tuple[str, str], list[Trap]] = defaultdict(list)
@@ -1595,7 +1591,7 @@ async def sprung_unattended(traps: Sequence[Trap]) -> list[Trap]:
 
 async def missed_today(ctx: PluginContext, traps: Sequence[Trap]) -> list[Trap]:
     """Of ``traps``, those whose record for today so far is ``missed``."""
-    day = today(ctx)
+    day = ctx.today()
     records = await records_for(ctx, traps, day, day, ctx.clock.now())
     return [t for t in traps if dict(records.get(str(t.id), [])).get(day) is DayStatus.MISSED]
 

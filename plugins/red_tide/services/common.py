@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core import tenancy
@@ -51,10 +51,6 @@ def settings_of(ctx: PluginContext) -> RedTideSettings:
 def rules(ctx: PluginContext) -> tuple[thresholds.Rule, ...]:
     settings = settings_of(ctx)
     return thresholds.rules_for(settings.preset, (o.as_override() for o in settings.overrides))
-
-
-def local_day(ctx: PluginContext, moment: datetime) -> date:
-    return moment.astimezone(ctx.city_zone).date()
 
 
 def as_id(value: Any) -> str:

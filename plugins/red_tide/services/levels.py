@@ -33,7 +33,6 @@ from plugins.red_tide.services.common import (
     LEVEL_SEVERITY,
     as_id,
     cells_text,
-    local_day,
     rules,
     settings_of,
 )
@@ -70,7 +69,7 @@ async def evaluate_areas(
 ) -> list[schemas.LevelChanged]:
     """Set the level of the given areas (all when None) from their latest counts."""
     now = ctx.clock.now()
-    today = local_day(ctx, now)
+    today = ctx.local_day(now)
     max_age = settings_of(ctx).count_max_age_days
     areas = await (SeaArea.filter(id__in=list(area_ids)) if area_ids is not None else SeaArea.all())
     if not areas:

@@ -18,7 +18,6 @@ from plugins.red_tide.models import AreaRisk, Sample, SeaArea, Station
 from plugins.red_tide.services.common import (
     as_id,
     buoys_by_station,
-    local_day,
     rules,
     settings_of,
 )
@@ -141,7 +140,7 @@ async def compute_risks(
         probability = float(predictor.predict(row))
         risk, _created = await AreaRisk.update_or_create(
             area=area,
-            day=local_day(ctx, now),
+            day=ctx.local_day(now),
             defaults={
                 "computed_at": now,
                 "probability": probability,

@@ -31,7 +31,6 @@ from plugins.red_tide.services.common import (
     area_or_404,
     as_id,
     buoys_by_station,
-    local_day,
     not_in_future,
     referenced_area,
     rules,
@@ -280,7 +279,7 @@ async def _upsert_sample(
                 sample = await Sample.create(
                     station=station,
                     sampled_at=sampled_at,
-                    sampling_day=local_day(ctx, sampled_at),
+                    sampling_day=ctx.local_day(sampled_at),
                     depth_m=depth_m,
                     temperature_c=temperature_c,
                     salinity=salinity,
@@ -449,7 +448,7 @@ async def _store_imported(
         Sample(
             station=station,
             sampled_at=key[1],
-            sampling_day=local_day(ctx, key[1]),
+            sampling_day=ctx.local_day(key[1]),
             depth_m=key[2],
             temperature_c=temperature,
             salinity=salinity,
